@@ -1,0 +1,70 @@
+"""The shared Typer app and the helpers every command uses to speak Rich or JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, Callable
+
+import typer
+
+from scalinglab.errors import ScalingLabError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Plan, predict, fit and measure language-model scaling laws.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object instead of tables.")
+
+
+def _plain(value: Any) -> Any:
+    """Make ``value`` JSON-safe: numpy scalars/arrays to Python, dataclasses via ``as_dict``."""
+    if hasattr(value, "as_dict"):
+        return _plain(value.as_dict())
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return _plain(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        # Never emit NaN/inf silently: JSON has no such values, and a NaN answer is a bug.
+        raise RuntimeError(f"internal error: non-finite number {value!r} in output")
+    return value
+
+
+def emit(payload: dict, as_json: bool, render: Callable[[], None] | None = None) -> None:
+    """Print ``payload`` as one JSON object (``--json``) or call ``render`` to draw it with Rich."""
+    if as_json or render is None:
+        sys.stdout.write(json.dumps(_plain(payload), indent=2, allow_nan=False) + "\n")
+    else:
+        render()
+
+
+def console():
+    """A Rich console on stdout (imported lazily: rich costs startup time)."""
+    from rich.console import Console
+
+    return Console()
+
+
+def number(text: str, name: str, **kwargs) -> float:
+    """Parse a human number from an option (``70B``, ``1.4T``, ``3e23``) or raise ScalingLabError."""
+    from scalinglab.core.units import parse_number
+
+    return parse_number(text, name=name, **kwargs)
+
+
+def fraction(text: str, name: str) -> float:
+    """Parse a fraction in (0, 1], such as an MFU."""
+    from scalinglab.core.units import parse_number
+
+    value = parse_number(text, name=name)
+    if value > 1:
+        raise ScalingLabError(f"{name}: must be a fraction in (0, 1], got {text}")
+    return value

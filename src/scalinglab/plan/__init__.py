@@ -1,0 +1,1 @@
+"""Planning answers built from the accounting core and the laws: budget, memory, data, comparisons."""

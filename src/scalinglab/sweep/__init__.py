@@ -1,0 +1,1 @@
+"""Scaling sweeps: designs, the resumable run store, local and Ray executors."""

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "scalinglab.cli.sweeping",
     "scalinglab.cli.beyond",
     "scalinglab.cli.reporting",
+    "scalinglab.cli.demo",
 )
 
 
@@ -41,10 +42,23 @@ def build_app():
     return app
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``scalinglab`` script; returns the process exit code."""
+def _click_exceptions(name: str) -> tuple:
+    """Exception class ``name`` from click and from Typer's vendored copy of click (Typer >= 0.29
+    raises its own ``typer._click.exceptions`` classes, which do not subclass click's)."""
     import click
 
+    types = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:
+        vendored = None
+    if vendored is not None and hasattr(vendored, name):
+        types.append(getattr(vendored, name))
+    return tuple(types)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``scalinglab`` script; returns the process exit code."""
     from scalinglab.errors import ScalingLabError
 
     app = build_app()
@@ -53,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     except ScalingLabError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except click.exceptions.UsageError as exc:
+    except _click_exceptions("UsageError") as exc:
         # Typer/click would print a multi-line box; a user mistake gets one line.
         message = exc.format_message().replace("\n", " ")
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except click.exceptions.Exit as exc:
+    except _click_exceptions("Exit") as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except _click_exceptions("Abort"):
         print("aborted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

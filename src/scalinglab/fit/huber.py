@@ -51,6 +51,11 @@ def _lse_parts(theta, log_n, log_d):
     return lse, x1 * inv, x2 * inv, x3 * inv
 
 
+#: Rows of ``theta`` evaluated per numpy pass: (256, n) temporaries stay in cache and are reused by
+#: the allocator; one pass over all 4,500 starts is 5x slower (page faults on fresh large arrays).
+_BLOCK = 256
+
+
 def value_and_grad(theta, log_n, log_d, log_l, delta, counts=None, hessian=False):
     """Summed Huber objective, its gradient and (optionally) an IRLS curvature matrix.
 
@@ -75,6 +80,13 @@ def value_and_grad(theta, log_n, log_d, log_l, delta, counts=None, hessian=False
     g : ndarray (S, 5)
     h : ndarray (S, 5, 5), only if ``hessian``
     """
+    theta = np.asarray(theta, dtype=float)
+    if theta.shape[0] > _BLOCK:
+        parts = []
+        for i in range(0, theta.shape[0], _BLOCK):
+            c = counts if counts is None or np.ndim(counts) == 1 else counts[i : i + _BLOCK]
+            parts.append(value_and_grad(theta[i : i + _BLOCK], log_n, log_d, log_l, delta, c, hessian))
+        return tuple(np.concatenate(x) for x in zip(*parts))
     lse, p1, p2, p3 = _lse_parts(theta, log_n, log_d)
     r = log_l - lse
     psi = np.clip(r, -delta, delta)  # dρ/dr
@@ -107,11 +119,14 @@ def objective(theta, log_n, log_d, log_l, delta, counts=None):
     """Summed Huber objective only, for a batch ``theta`` (S, 5) or one vector (5,)."""
     theta = np.asarray(theta, dtype=float)
     single = theta.ndim == 1
-    lse, *_ = _lse_parts(np.atleast_2d(theta), log_n, log_d)
-    rho = huber(log_l - lse, delta)
-    if counts is not None:
-        rho = rho * counts
-    f = rho.sum(axis=1)
+    theta = np.atleast_2d(theta)
+    f = np.empty(theta.shape[0])
+    for i in range(0, theta.shape[0], _BLOCK):
+        lse, *_ = _lse_parts(theta[i : i + _BLOCK], log_n, log_d)
+        rho = huber(log_l - lse, delta)
+        if counts is not None:
+            rho = rho * (counts if np.ndim(counts) == 1 else counts[i : i + _BLOCK])
+        f[i : i + _BLOCK] = rho.sum(axis=1)
     return float(f[0]) if single else f
 
 

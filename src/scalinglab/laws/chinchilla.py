@@ -131,6 +131,8 @@ def numeric_optimum(law, compute, flops_per_param_token: float = 6.0) -> Allocat
     """
     from scipy.optimize import minimize_scalar  # scipy.optimize is slow to import; only here
 
+    if np.ndim(compute) != 0:
+        raise ScalingLabError(f"compute: numeric_optimum takes one budget at a time, got {compute!r}")
     c = float(_positive(compute, "compute"))
     k = float(_positive(flops_per_param_token, "flops_per_param_token"))
     centre = 0.5 * np.log(c / k)

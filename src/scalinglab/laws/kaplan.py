@@ -4,7 +4,7 @@ Every constant of the paper that scalinglab uses lives in this module, once, bes
 table or equation. Conventions of the paper, which differ from Chinchilla's:
 
 - N counts **non-embedding** parameters (Kaplan §2.1, Eq. 2.1: N ≈ 12·n_layer·d_model²); use
-  :attr:`scalinglab.core.architecture.TransformerShape` to get it for a real shape. Chinchilla
+  :attr:`scalinglab.core.architecture.TransformerShape.kaplan_params` for a real shape. Chinchilla
   (:mod:`scalinglab.laws.chinchilla`) counts *total* parameters.
 - Loss is nats/token on WebText2 with GPT-2's BPE (n_vocab 50257); the scales N_c, D_c and C_c
   depend on the tokenizer (Kaplan §1.2), so losses are not comparable across datasets.
@@ -196,7 +196,17 @@ class KaplanLaw:
     parameters, ``D`` tokens, loss in nats/token on WebText2). ``optimum`` follows Table 6:
     N_opt = 1.3e9·C_min^0.73 with C_min in PF-days, spending the budget at the critical batch size
     so that C_min = C/2 (Kaplan §5.1); the tokens are then C/(k·N). This reproduces Hoffmann et
-    al. 2022's reading of Kaplan's rule: 4.68B parameters at 1e21 FLOPs (Hoffmann §3.4).
+    al. 2022's reading of Kaplan's rule: 4.68B parameters at 1e21 FLOPs (Hoffmann §3.4). The tokens
+    come out 10.8% above Table 6's one-epoch D_opt = 2e10·C_min^0.27 at every budget, because Table
+    6's own N_opt·D_opt spends 6·N·D ≈ 1.8·C_min rather than 2·C_min.
+
+    The two halves come from different fits and do not agree with each other: the joint L(N, D)
+    describes early-stopped loss, the Table 6 frontier comes from the learning-curve law L(N, S)
+    at the critical batch size. Minimising ``predict`` along 6ND = C therefore does not give
+    ``optimum`` (at 1e21 FLOPs it gives 6.2B parameters, and a loss 0.006 lower). ``optimum`` is
+    Kaplan's published allocation; its ``loss`` is ``predict`` at that allocation. Kaplan §6.3
+    expects the laws to break down near C* ~ 1e4 PF-days (≈ 9e23 FLOPs); beyond it this is an
+    extrapolation the authors flag as highly uncertain (Eq. 6.8).
     """
 
     alpha_N: float = JOINT_ALPHA_N

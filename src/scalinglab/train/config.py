@@ -25,24 +25,31 @@ _DTYPES = ("fp32", "bf16")
 
 
 def tokenizer_vocab(spec: str) -> int:
-    """Vocabulary size named by a tokenizer spec: ``"byte"`` -> 256, ``"bpe:4096"`` -> 4096.
+    """Vocabulary size named by a tokenizer spec.
+
+    ``"byte"`` -> 256; ``"bpe:4096"`` -> 4096 (a BPE trained on the corpus); ``"tokens:50304"`` ->
+    50304 (a pre-tokenised nanoGPT ``.bin`` corpus whose ids are all below that vocabulary).
 
     Raises
     ------
     ScalingLabError
-        If ``spec`` is neither ``"byte"`` nor ``"bpe:<vocab>"`` with a whole vocab above 256
-        (vocabularies above 65,536 are allowed; their tokens are stored as uint32).
+        If ``spec`` is none of these, or a BPE vocabulary is not above 256 (the byte alphabet).
     """
     if spec == "byte":
         return 256
-    if isinstance(spec, str) and spec.startswith("bpe:"):
-        text = spec[4:]
-        if text.isdigit() and int(text) > 256:
+    if isinstance(spec, str) and spec.startswith(("bpe:", "tokens:")):
+        kind, text = spec.split(":", 1)
+        low = 256 if kind == "bpe" else 0
+        if text.isdigit() and int(text) > low:
             return int(text)
+        example = "bpe:4096" if kind == "bpe" else "tokens:50304"
         raise ScalingLabError(
-            f"tokenizer {spec!r}: the BPE vocabulary must be a whole number above 256, e.g. bpe:4096"
+            f"tokenizer {spec!r}: the vocabulary must be a whole number above {low}, e.g. {example}"
         )
-    raise ScalingLabError(f"tokenizer {spec!r}: expected 'byte' or 'bpe:<vocab>' (e.g. bpe:4096)")
+    raise ScalingLabError(
+        f"tokenizer {spec!r}: expected 'byte', 'bpe:<vocab>' (e.g. bpe:4096) or 'tokens:<vocab>' "
+        f"for a pre-tokenised .bin corpus"
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,8 @@ class TrainConfig:
         ``.jsonl``/``.parquet`` with a text column, a Hugging Face dataset saved with
         ``save_to_disk``, or a nanoGPT ``.bin`` of uint16/uint32 tokens.
     tokenizer : str
-        ``"byte"`` (vocabulary 256) or ``"bpe:<vocab>"`` (a BPE trained locally on the corpus).
+        ``"byte"`` (vocabulary 256), ``"bpe:<vocab>"`` (a BPE trained locally on the training
+        split) or ``"tokens:<vocab>"`` (a pre-tokenised ``.bin`` corpus).
     val_fraction : float
         Fraction of the corpus' tokens held out for validation (the tail; never overlaps train).
     tokens : int

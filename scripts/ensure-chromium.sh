@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install Debian's chromium for the HTML-report browser test (tests/test_report_browser.py).
+# Idempotent and quiet: does nothing when chromium is already on PATH. Needs root (CI runs as
+# root with Debian's package registry reachable); elsewhere it says what to run and exits 0, and
+# the browser test skips with that reason.
+set -eu
+for name in chromium chromium-browser google-chrome; do
+    if command -v "$name" >/dev/null 2>&1; then
+        exit 0
+    fi
+done
+if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-chromium: chromium not found; install it (Debian: apt-get install -y chromium) to run the browser test" >&2
+    exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends chromium >/dev/null
+command -v chromium >/dev/null

@@ -1,0 +1,183 @@
+"""``scalinglab sweep``: design a sweep, train it (locally or on Ray), fit, predict and plan.
+
+Two forms share the command (a status check must not need the run options):
+
+- ``scalinglab sweep [CONFIG.toml] [options]`` (or ``scalinglab sweep run [CONFIG.toml]``) runs a
+  sweep: design, train every unfinished run into ``--out``, then fit and plan;
+- ``scalinglab sweep status DIR`` counts what a sweep folder holds.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from scalinglab.cli.app import JSON_OPTION, app, console, emit
+from scalinglab.errors import ScalingLabError
+
+
+def _status_payload(directory: str, rebuild: bool) -> dict:
+    from scalinglab.sweep.store import RunStore
+
+    store = RunStore(directory)
+    status = store.status()
+    if rebuild:
+        store.lock()
+        try:
+            store.rebuild_tables()
+        finally:
+            store.unlock()
+    return status.as_dict()
+
+
+def _render_status(payload: dict) -> None:
+    from scalinglab.core.units import format_number as fmt
+
+    out = console()
+    out.print(f"[bold]{payload['directory']}[/bold]: {payload['finished']}/{payload['planned']} runs "
+              f"finished, {payload['unfinished']} unfinished ({payload['started']} started, "
+              f"{payload['failed']} failed), {payload['duplicates']} duplicates, "
+              f"{payload['corrupt']} corrupt; {fmt(payload['flops_done'])} of "
+              f"{fmt(payload['flops_planned'])} FLOPs done")
+    for rid, error in payload["failures"].items():
+        out.print(f"  [red]failed[/red] {rid}: {error}")
+    for name in payload["corrupt_files"]:
+        out.print(f"  [red]corrupt[/red] {name} (not read; the run will be trained again)")
+
+
+def sweep_settings_from_options(config: str | None, options: dict) -> dict:
+    """Settings from an optional TOML file overridden by the command-line ``options``."""
+    from scalinglab.sweep.spec import load_settings, merge_settings
+
+    layers = [load_settings(config)] if config else []
+    return merge_settings(*layers, options)
+
+
+def run_payload(settings: dict, progress: bool = True, dry_run: bool = False) -> dict:
+    """Design, train, fit and plan: the payload of ``scalinglab sweep``."""
+    from scalinglab.sweep.analysis import analyze_sweep
+    from scalinglab.sweep.runner import run_sweep
+    from scalinglab.sweep.spec import build_design
+
+    design = build_design(settings)
+    out = settings["out"] or f"scalinglab-sweep-{design.design_id[:8]}"
+    payload = {"directory": out, "design": _design_summary(design)}
+    if dry_run:
+        payload["runs"] = [_run_summary(r) for r in design.runs]
+        return payload
+    outcome = run_sweep(design, out, executor=settings["executor"], progress=progress,
+                        address=settings["address"], workers=settings["workers"],
+                        threads=settings["threads"])
+    payload["execution"] = outcome.as_dict()
+    payload.update(analyze_sweep(out, target_compute=settings["target_compute"],
+                                 holdout=settings["holdout"]))
+    return payload
+
+
+def _design_summary(design) -> dict:
+    return {"design_id": design.design_id, "kind": design.kind, "runs": len(design.runs),
+            "budgets": design.budgets, "total_flops": design.total_flops, "notes": design.notes,
+            "settings": design.settings}
+
+
+def _run_summary(run) -> dict:
+    cfg = run.config
+    return {"run_id": run.run_id, "group": run.group, "params": run.params,
+            "non_embedding_params": run.non_embedding_params, "tokens": run.tokens,
+            "flops": run.flops, "steps": run.steps, "n_layer": cfg["n_layer"],
+            "d_model": cfg["d_model"], "batch_size": cfg["batch_size"], "lr": cfg["lr"],
+            "warmup_steps": cfg["warmup_steps"]}
+
+
+def render_run(payload: dict) -> None:
+    """Draw a sweep payload (design, execution, fits, prediction, plan) with Rich."""
+    from scalinglab.sweep.analysis import render_analysis
+
+    out = console()
+    design = payload["design"]
+    out.print(f"[bold]Sweep[/bold] {design['kind']} {design['design_id']}: {design['runs']} runs, "
+              f"{design['total_flops']:.3g} FLOPs ({design['settings']['convention']} convention) "
+              f"in {payload['directory']}")
+    for note in design["notes"]:
+        out.print(f"[yellow]note:[/yellow] {note}")
+    if "runs" in payload:
+        from rich.table import Table
+
+        from scalinglab.core.units import format_number as fmt
+
+        table = Table(title="Planned runs")
+        for col in ("group", "run_id", "L x d", "params", "tokens", "FLOPs", "steps", "batch", "lr"):
+            table.add_column(col, justify="right")
+        for r in payload["runs"]:
+            table.add_row(r["group"], r["run_id"], f"{r['n_layer']} x {r['d_model']}", fmt(r["params"]),
+                          fmt(r["tokens"]), f"{r['flops']:.3g}", str(r["steps"]),
+                          str(r["batch_size"]), f"{r['lr']:.3g}")
+        out.print(table)
+        return
+    execution = payload["execution"]
+    out.print(f"trained {execution['trained']}, skipped {execution['skipped']} already finished, "
+              f"{len(execution['failed'])} failed, in {execution['wall_seconds']:.0f} s "
+              f"({execution['executor']} executor)")
+    for rid, error in execution["failed"].items():
+        out.print(f"  [red]failed[/red] {rid}: {error}")
+    render_analysis(payload, out)
+
+
+@app.command(context_settings={"allow_interspersed_args": True})
+def sweep(
+    target: Optional[str] = typer.Argument(
+        None, metavar="[CONFIG.toml | run [CONFIG.toml] | status DIR]",
+        help="A sweep file to run; or `status DIR` to count a sweep folder's runs."),
+    extra: Optional[str] = typer.Argument(None, hidden=True),
+    budgets: Optional[str] = typer.Option(None, "--budgets", help="IsoFLOP budgets in full FLOPs, comma-separated (1e11,3e11,1e12)."),
+    sizes_per_budget: Optional[int] = typer.Option(None, "--sizes-per-budget", help="Model sizes per budget [5]."),
+    span: Optional[float] = typer.Option(None, "--span", help="Decades of model size per budget [1.0]."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="isoflop or ladder [isoflop]."),
+    sizes: Optional[str] = typer.Option(None, "--sizes", help="Ladder: total parameter counts (3e4,1e5)."),
+    multiples: Optional[str] = typer.Option(None, "--multiples", help="Ladder: tokens per parameter [5,10,20,40]."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="Named corpus or path [python-stdlib]."),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="byte or bpe:<vocab> [byte]."),
+    ctx: Optional[int] = typer.Option(None, "--ctx", help="Context length in tokens [128]."),
+    prior_law: Optional[str] = typer.Option(None, "--prior-law", help="Law that centres each budget's sizes [hoffmann2022]."),
+    convention: Optional[str] = typer.Option(None, "--convention", help="FLOP convention for budgets and fits [chinchilla: full]."),
+    max_lr: Optional[float] = typer.Option(None, "--max-lr", help="Clamp on the DeepSeek learning-rate law [1e-2]."),
+    min_steps: Optional[int] = typer.Option(None, "--min-steps", help="Fewest optimizer steps per run [300]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every run [0]."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or auto [auto]."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local or ray [local]."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (default: a local Ray on loopback)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Concurrent runs (local) or CPUs of a local Ray [cores]."),
+    out: Optional[str] = typer.Option(None, "--out", help="Sweep folder [scalinglab-sweep-<design id>]."),
+    target_compute: Optional[str] = typer.Option(None, "--target-compute", help="Your real budget in FLOPs, for the plan."),
+    holdout: Optional[int] = typer.Option(None, "--holdout", help="Largest budgets held out of the extrapolation fit [1]."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the design; train nothing."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="status: rebuild runs.parquet from the records."),
+    as_json: bool = JSON_OPTION,
+):
+    """Design and train a scaling sweep, fit the law, and plan your budget (or: sweep status DIR)."""
+    if target == "status":
+        if extra is None:
+            raise ScalingLabError("sweep status: name the sweep folder, e.g. scalinglab sweep status runs/")
+        payload = _status_payload(extra, rebuild)
+        emit(payload, as_json, lambda: _render_status(payload))
+        return
+    config = extra if target == "run" else target
+    if target != "run" and extra is not None:
+        raise ScalingLabError(f"sweep: unexpected argument {extra!r}")
+    from scalinglab.cli.app import number
+
+    options = {
+        "budgets": budgets, "sizes_per_budget": sizes_per_budget, "span_decades": span,
+        "kind": kind, "sizes": sizes, "multiples": multiples, "corpus": corpus,
+        "tokenizer": tokenizer, "ctx": ctx, "prior_law": prior_law, "convention": convention,
+        "max_lr": max_lr, "min_steps": min_steps, "seed": seed, "device": device,
+        "executor": executor, "address": address, "workers": workers, "out": out,
+        "target_compute": number(target_compute, "--target-compute") if target_compute else None,
+        "holdout": holdout,
+    }
+    settings = sweep_settings_from_options(config, options)
+    if isinstance(settings["target_compute"], str):
+        settings["target_compute"] = number(settings["target_compute"], "target_compute")
+    payload = run_payload(settings, progress=True, dry_run=dry_run)
+    emit(payload, as_json, lambda: render_run(payload))

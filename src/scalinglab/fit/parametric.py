@@ -1,0 +1,427 @@
+"""Approach 3: fit L(N, D) = E + A/N^α + B/D^β to a table of runs (Hoffmann et al. 2022, §3.3).
+
+The fit is Hoffmann's, made fast and made to finish (``FITTING.md`` §2):
+
+- Huber loss (δ = 1e-3) on residuals of log loss, **summed** over runs, in the log-sum-exp
+  parametrisation θ = (a, b, e, α, β) with A = e^a, B = e^b, E = e^e (App. D.2, Eq. 3).
+- Started from every point of Hoffmann's 4,500-point grid (App. D.2). All starts take a few
+  Levenberg–Marquardt steps together, as one numpy batch (curvature from the IRLS majoriser of the
+  Huber loss, so the steps are well scaled even though a, b span 0–25 and α, β 0–2). The best
+  ``n_polish`` distinct starts are then finished one by one with scipy's L-BFGS-B using the analytic
+  gradient, ``ftol = 0`` and ``gtol = 1e-10`` — the tight tolerances that avoid the early stop which
+  the mean reduction and default tolerances cause (``FITTING.md`` §2.5). The reported optimum is the
+  best converged polish. On the Epoch data this reaches f* = 0.0010182740178 (``FITTING.md`` §3).
+- ``estimator="likelihood"`` instead maximises Epoch's Huber likelihood with a free scale σ
+  (Besiroglu et al. 2024; ``FITTING.md`` §4), the estimator behind their reported constants,
+  started from the summed-Huber optimum.
+
+Options: tie the exponents (α = β), fix E, any δ.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from scalinglab.errors import ScalingLabError
+from scalinglab.fit import huber as H
+from scalinglab.laws.chinchilla import ParametricLaw
+
+#: Hoffmann et al. 2022, App. D.2 [P]: the initialisation grid, 5·5·5·6·6 = 4,500 starts.
+HOFFMANN_GRID = {
+    "a": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
+    "b": (0.0, 5.0, 10.0, 15.0, 20.0, 25.0),
+    "e": (-1.0, -0.5, 0.0, 0.5, 1.0),
+    "alpha": (0.0, 0.5, 1.0, 1.5, 2.0),
+    "beta": (0.0, 0.5, 1.0, 1.5, 2.0),
+}
+
+#: Hoffmann et al. 2022, §3.3 and App. D.2 [P]: Huber threshold on log-loss residuals.
+HOFFMANN_DELTA = 1e-3
+
+#: A polish counts as converged when scipy reports success or its largest gradient component is at
+#: most this (the objective's gradient at the Epoch-data optimum is below 3e-10; FITTING.md §3).
+GRAD_ACCEPT = 1e-7
+
+
+# ----- data ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LogData:
+    """Natural logs of a runs table, the form every Approach-3 objective consumes."""
+
+    log_n: np.ndarray
+    log_d: np.ndarray
+    log_l: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.log_l.shape[0]
+
+
+def _column(runs, name):
+    if name not in runs:
+        raise ScalingLabError(f"runs table has no {name!r} column (columns: {', '.join(map(str, runs.columns))})")
+    return np.asarray(runs[name], dtype=float)
+
+
+def as_arrays(params, tokens=None, loss=None):
+    """Accept ``fit(runs_dataframe)`` or ``fit(params, tokens, loss)``; check and return arrays."""
+    if tokens is None and loss is None and hasattr(params, "columns"):
+        runs = params
+        n, d, y = _column(runs, "params"), _column(runs, "tokens"), _column(runs, "loss")
+    else:
+        if tokens is None or loss is None:
+            raise ScalingLabError("fit needs a runs table, or params, tokens and loss arrays")
+        n, d, y = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (params, tokens, loss))
+    if not (n.shape == d.shape == y.shape) or n.ndim != 1:
+        raise ScalingLabError(f"params, tokens and loss must be 1-D of equal length, got {n.shape}, {d.shape}, {y.shape}")
+    for name, arr in (("params", n), ("tokens", d), ("loss", y)):
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr <= 0))
+        if bad.size:
+            shown = ", ".join(f"row {i + 1}: {arr[i]!r}" for i in bad[:5])
+            more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+            raise ScalingLabError(f"{name} must be positive and finite ({shown}{more})")
+    return n, d, y
+
+
+def log_data(params, tokens, loss) -> LogData:
+    return LogData(np.log(params), np.log(tokens), np.log(loss))
+
+
+# ----- the parameter map for options (tied exponents, fixed E) ------------------------------------
+@dataclass(frozen=True)
+class _ParamMap:
+    """θ5 = M·φ + c: free parameters φ to the full vector (a, b, e, α, β)."""
+
+    M: np.ndarray  # (5, k)
+    c: np.ndarray  # (5,)
+    names: tuple
+
+    def full(self, phi):
+        return phi @ self.M.T + self.c
+
+    def free(self, theta):
+        # least-squares inverse; exact for vectors that satisfy the constraints
+        return (np.atleast_2d(theta) - self.c) @ np.linalg.pinv(self.M).T
+
+
+def _param_map(tie_exponents: bool, fixed_E: float | None) -> _ParamMap:
+    cols, names = [], []
+    for i, name in enumerate(H.PARAM_NAMES):
+        if name == "e" and fixed_E is not None:
+            continue
+        if name == "beta" and tie_exponents:
+            continue
+        col = np.zeros(5)
+        col[i] = 1.0
+        if name == "alpha" and tie_exponents:
+            col[4] = 1.0
+        cols.append(col)
+        names.append(name)
+    c = np.zeros(5)
+    if fixed_E is not None:
+        c[2] = math.log(fixed_E)
+    return _ParamMap(np.stack(cols, axis=1), c, tuple(names))
+
+
+def _grid(pmap: _ParamMap) -> np.ndarray:
+    """Hoffmann's grid restricted to the free parameters (α's values stand for α = β when tied)."""
+    axes = [HOFFMANN_GRID[name] for name in pmap.names]
+    return np.array(list(itertools.product(*axes)), dtype=float)
+
+
+# ----- optimisers ---------------------------------------------------------------------------------
+def _batch_lm(phi, data, delta, pmap, n_steps, counts=None):
+    """``n_steps`` Levenberg–Marquardt steps on a batch of starts ``phi`` (S, k), all at once.
+
+    The curvature is Σ w_i J_i J_iᵀ with the IRLS weights of the Huber loss; a step is kept only
+    where it lowers the true objective, otherwise that start's damping grows.
+    """
+    k = phi.shape[1]
+    eye = np.eye(k)
+
+    def evaluate(p):
+        f, g, h = H.value_and_grad(pmap.full(p), data.log_n, data.log_d, data.log_l, delta, counts, hessian=True)
+        g = g @ pmap.M
+        h = pmap.M.T @ h @ pmap.M
+        return f, g, h
+
+    f, g, h = evaluate(phi)
+    lam = np.full(phi.shape[0], 1e-3)
+    for _ in range(n_steps):
+        diag = np.einsum("sii->si", h)
+        scale = diag + 1e-12 * (1.0 + diag.max(axis=1, keepdims=True))
+        system = h + lam[:, None, None] * (scale[:, :, None] * eye)
+        step = np.linalg.solve(system, -g[:, :, None])[:, :, 0]
+        trial = phi + step
+        ft, gt, ht = evaluate(trial)
+        better = np.isfinite(ft) & (ft < f)
+        phi = np.where(better[:, None], trial, phi)
+        f = np.where(better, ft, f)
+        g = np.where(better[:, None], gt, g)
+        h = np.where(better[:, None, None], ht, h)
+        lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
+    return phi, f
+
+
+@dataclass
+class Polish:
+    """The outcome of one L-BFGS-B run (free parameters, objective, convergence)."""
+
+    phi: np.ndarray
+    f: float
+    converged: bool
+    nit: int
+    grad_max: float
+    message: str
+
+
+def polish(phi0, data, delta, pmap, counts=None, gtol=1e-10, maxiter=20_000) -> Polish:
+    """Finish one start with L-BFGS-B, analytic gradient, ``ftol = 0`` and a tight ``gtol``."""
+    from scipy.optimize import minimize
+
+    def fun(phi):
+        f, g = H.value_and_grad(pmap.full(phi[None, :]), data.log_n, data.log_d, data.log_l, delta,
+                                counts)
+        if not np.isfinite(f[0]):
+            return np.inf, np.zeros_like(phi)
+        return float(f[0]), (g @ pmap.M)[0]
+
+    res = minimize(fun, np.asarray(phi0, dtype=float), jac=True, method="L-BFGS-B",
+                   options={"ftol": 0.0, "gtol": gtol, "maxiter": maxiter, "maxfun": 5 * maxiter})
+    grad_max = float(np.max(np.abs(res.jac))) if np.all(np.isfinite(res.jac)) else math.inf
+    converged = bool(np.isfinite(res.fun) and (res.success or grad_max <= GRAD_ACCEPT))
+    return Polish(res.x, float(res.fun), converged, int(res.nit), grad_max, str(res.message))
+
+
+def multistart(data, delta, pmap, starts, n_steps=3, n_polish=10, counts=None):
+    """Best converged optimum from many starts: batched LM steps, then L-BFGS-B on the best few.
+
+    Returns ``(best Polish, list of all polishes)``.
+    """
+    phi, f = _batch_lm(starts, data, delta, pmap, n_steps, counts)
+    order = np.argsort(np.where(np.isfinite(f), f, np.inf))
+    chosen, seen = [], []
+    for i in order:
+        if not np.isfinite(f[i]) or len(chosen) >= n_polish:
+            break
+        # skip starts that have already collapsed onto a chosen one (same objective and place)
+        if any(abs(f[i] - f[j]) <= 1e-12 * abs(f[j]) and np.allclose(phi[i], phi[j], rtol=1e-6, atol=1e-9)
+               for j in seen):
+            continue
+        seen.append(i)
+        chosen.append(polish(phi[i], data, delta, pmap, counts))
+    ok = [p for p in chosen if p.converged]
+    if not ok:
+        return None, chosen
+    return min(ok, key=lambda p: p.f), chosen
+
+
+# ----- the estimator ------------------------------------------------------------------------------
+@dataclass
+class ChinchillaFit:
+    """Approach-3 estimator for L(N, D) = E + A/N^α + B/D^β (scikit-learn conventions).
+
+    Parameters
+    ----------
+    delta : float
+        Huber threshold on log-loss residuals (Hoffmann: 1e-3).
+    estimator : {"huber", "likelihood"}
+        ``"huber"``: minimise the summed Huber loss (Hoffmann's objective, ``FITTING.md`` §2).
+        ``"likelihood"``: Epoch's Huber maximum likelihood with a free scale (``FITTING.md`` §4).
+    tie_exponents : bool
+        Constrain α = β.
+    fixed_E : float, optional
+        Hold the irreducible loss E (nats/token) fixed.
+    n_steps : int
+        Batched Levenberg–Marquardt steps taken by all grid starts before pruning.
+    n_polish : int
+        Distinct best starts finished with L-BFGS-B.
+
+    Fitted attributes
+    -----------------
+    law_ : ParametricLaw
+    theta_ : dict  (a, b, e, alpha, beta[, sigma]) at the optimum
+    objective_ : float  summed Huber loss at ``law_`` (for "likelihood", the negative log-likelihood)
+    huber_objective_ : float  summed Huber loss at ``law_`` whatever the estimator
+    converged_ : bool;  n_points_ : int;  n_starts_ : int;  n_polished_ : int;  grad_max_ : float
+    flags_ : list of str — anything the user should know about this fit (empty when clean)
+    """
+
+    delta: float = HOFFMANN_DELTA
+    estimator: str = "huber"
+    tie_exponents: bool = False
+    fixed_E: float | None = None
+    n_steps: int = 3
+    n_polish: int = 10
+    name: str = "fitted"
+
+    flags_: list = field(default_factory=list, init=False, repr=False)
+
+    def _check_settings(self):
+        if not (math.isfinite(self.delta) and self.delta > 0):
+            raise ScalingLabError(f"delta must be positive and finite, got {self.delta!r}")
+        if self.estimator not in ("huber", "likelihood"):
+            raise ScalingLabError(f"estimator must be 'huber' or 'likelihood', got {self.estimator!r}")
+        if self.fixed_E is not None and not (math.isfinite(self.fixed_E) and self.fixed_E > 0):
+            raise ScalingLabError(f"fixed_E must be positive and finite, got {self.fixed_E!r}")
+
+    @property
+    def _pmap(self):
+        return _param_map(self.tie_exponents, self.fixed_E)
+
+    def fit(self, params, tokens=None, loss=None, *, counts=None, start=None):
+        """Fit to runs; ``params`` may be a runs DataFrame (columns params, tokens, loss).
+
+        ``start`` (a ParametricLaw or (a, b, e, α, β)) replaces the grid by that single start —
+        used for warm-started bootstrap refits. ``counts`` weights each run (bootstrap).
+        Returns ``self``.
+        """
+        self._check_settings()
+        n, d, y = as_arrays(params, tokens, loss)
+        pmap = self._pmap
+        k = len(pmap.names) + (1 if self.estimator == "likelihood" else 0)
+        if n.size <= k:
+            raise ScalingLabError(f"{n.size} runs cannot determine {k} parameters; need at least {k + 1}")
+        design = np.column_stack([np.ones_like(n), np.log(n), np.log(d)])
+        if np.unique(n).size < 2:
+            raise ScalingLabError(f"all runs have the same model size ({n[0]:.4g} params); "
+                                  "Approach 3 needs at least two sizes")
+        if np.unique(d).size < 2:
+            raise ScalingLabError(f"all runs have the same token count ({d[0]:.4g}); need at least two")
+        if np.linalg.matrix_rank(design, tol=1e-8 * np.abs(design).max()) < 3:
+            raise ScalingLabError("tokens are a fixed power of params in every run (e.g. a constant "
+                                  "tokens/param), so the N and D terms cannot be told apart")
+        data = log_data(n, d, y)
+        self.flags_ = []
+
+        if start is None:
+            starts = _grid(pmap)
+        else:
+            theta0 = _theta_of(start)
+            starts = pmap.free(theta0)
+        best, polishes = multistart(data, self.delta, pmap, starts, self.n_steps,
+                                    self.n_polish if start is None else 1, counts)
+        self.n_starts_ = int(starts.shape[0])
+        self.n_polished_ = len(polishes)
+        if best is None:
+            # Report the least-bad attempt, flagged; never a silent law.
+            finite = [p for p in polishes if np.isfinite(p.f)]
+            if not finite:
+                raise ScalingLabError("the Approach-3 fit failed: no start reached a finite objective")
+            best = min(finite, key=lambda p: p.f)
+            self.flags_.append(f"not converged: {best.message} (largest gradient {best.grad_max:.2e})")
+        theta = pmap.full(best.phi[None, :])[0]
+        self.converged_ = best.converged
+        self.grad_max_ = best.grad_max
+        self.n_iter_ = best.nit
+        self.huber_objective_ = best.f
+        self.objective_ = best.f
+        self.sigma_ = None
+
+        if self.estimator == "likelihood":
+            theta, sigma, nll, ok = _fit_likelihood(theta, data, self.delta, pmap)
+            self.sigma_ = sigma
+            self.objective_ = nll
+            self.huber_objective_ = H.objective(theta, data.log_n, data.log_d, data.log_l, self.delta)
+            if not ok:
+                self.flags_.append("likelihood optimiser stopped on precision loss (as in Epoch's own fit)")
+
+        self.theta_ = dict(zip(H.PARAM_NAMES, map(float, theta)))
+        if self.sigma_ is not None:
+            self.theta_["sigma"] = float(self.sigma_)
+        self.n_points_ = int(n.size)
+        a_, b_, e_, alpha, beta = theta
+        if alpha <= 0 or beta <= 0:
+            self.flags_.append(f"degenerate fit: alpha = {alpha:.4g}, beta = {beta:.4g} (a law needs both > 0)")
+            self.converged_ = False
+        self.law_ = ParametricLaw(E=math.exp(e_), A=math.exp(a_), B=math.exp(b_), alpha=float(alpha),
+                                  beta=float(beta), name=self.name, source=self._source())
+        return self
+
+    def _source(self) -> str:
+        what = ("summed Huber (δ={:g}) on log loss, Hoffmann grid + L-BFGS-B".format(self.delta)
+                if self.estimator == "huber" else f"Huber likelihood (δ={self.delta:g}), Epoch 2024")
+        extra = (", α=β" if self.tie_exponents else "") + (f", E fixed at {self.fixed_E:g}" if self.fixed_E else "")
+        return f"scalinglab fit: {what}{extra}"
+
+    # ----- sklearn-style use ----------------------------------------------------------------------
+    def _require_fitted(self):
+        if not hasattr(self, "law_"):
+            raise ScalingLabError("this ChinchillaFit is not fitted yet; call fit() first")
+
+    def predict(self, params, tokens):
+        """Predicted loss (nats/token) at ``params`` parameters and ``tokens`` tokens."""
+        self._require_fitted()
+        return self.law_.predict(params, tokens)
+
+    def clone(self) -> ChinchillaFit:
+        """An unfitted estimator with the same settings."""
+        return replace(self)
+
+    def bootstrap(self, runs, n_resamples=1000, **kwargs):
+        """Percentile confidence intervals by resampling runs; see :func:`scalinglab.fit.bootstrap.bootstrap`."""
+        from scalinglab.fit.bootstrap import bootstrap
+
+        return bootstrap(self, runs, n_resamples=n_resamples, **kwargs)
+
+    def as_dict(self) -> dict:
+        self._require_fitted()
+        out = self.law_.as_dict()
+        out.update({
+            "estimator": self.estimator, "delta": self.delta, "objective": self.objective_,
+            "huber_objective": self.huber_objective_, "converged": self.converged_,
+            "n_points": self.n_points_, "n_starts": self.n_starts_, "flags": list(self.flags_),
+        })
+        if self.sigma_ is not None:
+            out["sigma"] = self.sigma_
+        return out
+
+
+def _theta_of(start) -> np.ndarray:
+    if isinstance(start, ParametricLaw):
+        return np.array([math.log(start.A), math.log(start.B), math.log(start.E), start.alpha, start.beta])
+    theta = np.asarray(start, dtype=float)
+    if theta.shape != (5,) or not np.all(np.isfinite(theta)):
+        raise ScalingLabError(f"start must be a ParametricLaw or (a, b, e, alpha, beta), got {start!r}")
+    return theta
+
+
+def _fit_likelihood(theta, data, delta, pmap):
+    """Minimise Epoch's negative Huber log-likelihood from the summed-Huber optimum ``theta``.
+
+    σ starts at the log of the median absolute residual. The objective is close to least absolute
+    deviations (σ ends near e^-12, FITTING.md §4), so BFGS typically stops on precision loss, as
+    Epoch's own fit did; the best point reached is returned with ``ok`` False in that case.
+    """
+    from scipy.optimize import minimize
+
+    resid = data.log_l - _predict_log(theta, data)
+    sigma0 = math.log(max(float(np.median(np.abs(resid))), 1e-12))
+    k = pmap.M.shape[1]
+
+    def fun(x):
+        full = np.concatenate([pmap.full(x[None, :k])[0], x[k:]])
+        f, g = H.likelihood_value_and_grad(full, data.log_n, data.log_d, data.log_l, delta)
+        return f, np.concatenate([g[:5] @ pmap.M, g[5:]])
+
+    x = np.concatenate([pmap.free(theta)[0], [sigma0]])
+    best = None
+    for method in ("BFGS", "L-BFGS-B"):
+        opts = {"gtol": 1e-9, "maxiter": 20_000}
+        if method == "L-BFGS-B":
+            opts.update(ftol=0.0, maxfun=100_000)
+        res = minimize(fun, x, jac=True, method=method, options=opts)
+        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
+            best = res
+        x = best.x
+    theta_out = pmap.full(best.x[None, :k])[0]
+    return theta_out, float(best.x[k]), float(best.fun), bool(best.success)
+
+
+def _predict_log(theta, data):
+    a, b, e, alpha, beta = theta
+    return np.logaddexp(np.logaddexp(a - alpha * data.log_n, b - beta * data.log_d), e)

@@ -1,0 +1,286 @@
+"""Training budgets: FLOPs -> PF-days, GPU-hours, wall-clock days and dollars, and back.
+
+The forward question (:func:`train_plan`): how long and how much for N parameters on D tokens.
+The inverse ones: how much compute fits in a wall-clock window or a dollar budget
+(:func:`max_compute_for`), and how many tokens a given model can see in it (:func:`max_tokens_for`).
+
+Time is ``model FLOPs / (peak FLOP/s × MFU)``. The default **MFU is 0.40**, not 1: across 23
+public training runs the whole-run MFU implied by 6ND is 14–51%, median ≈35% (PLANNER.md §0,
+§3.2), and planning at the vendor peak underestimates GPU-hours 2–3×. At 0.40, 6ND reproduces the
+reported GPU-hours of 21 of those 23 runs within ×0.5–×1.3. MFU here is *model* FLOPs utilisation:
+recomputation is not counted as useful work (PLANNER.md §0.3), so do not feed it an HFU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scalinglab.core.architecture import TransformerShape, check_convention
+from scalinglab.core.hardware import Accelerator, get_accelerator, normalise_dtype
+from scalinglab.core.units import (
+    SECONDS_PER_DAY,
+    SECONDS_PER_HOUR,
+    flops_to_gpu_hours,
+    flops_to_pf_days,
+)
+from scalinglab.errors import ScalingLabError
+
+#: Default model-FLOPs utilisation (PLANNER.md §0: median implied MFU of 23 public runs ≈35%,
+#: range 14–51%; steady-state MFU of well-tuned large runs 38–56%).
+DEFAULT_MFU = 0.40
+MFU_NOTE = (
+    "MFU 0.40 by default: public runs reach 14-51% whole-run (median ~35%, PLANNER.md §3.2); "
+    "planning at peak (MFU 1) underestimates time and cost 2-3x"
+)
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """The answer of :func:`train_plan`; every figure in its unit (FLOPs, hours, days, USD)."""
+
+    params: float | None
+    tokens: float | None
+    flops: float
+    pf_days: float
+    gpu_hours: float
+    wall_clock_days: float
+    cost_usd: float | None
+    mfu: float
+    gpu: str
+    gpus: int
+    dtype: str
+    peak: float
+    convention: str
+    price_per_gpu_hour: float | None
+    price_source: str
+
+    def as_dict(self) -> dict:
+        """JSON keys of the CLI contract (``params``, ``tokens``, ``flops``, ``gpu_hours`` ...)."""
+        return {
+            "params": self.params,
+            "tokens": self.tokens,
+            "flops": self.flops,
+            "pf_days": self.pf_days,
+            "gpu_hours": self.gpu_hours,
+            "wall_clock_days": self.wall_clock_days,
+            "cost_usd": self.cost_usd,
+            "mfu": self.mfu,
+            "gpu": self.gpu,
+            "gpus": self.gpus,
+            "dtype": self.dtype,
+            "peak_flops_per_s": self.peak,
+            "convention": self.convention,
+            "price_per_gpu_hour": self.price_per_gpu_hour,
+            "price_source": self.price_source,
+        }
+
+
+def _positive(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
+    return number
+
+
+def _count(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        raise ScalingLabError(f"{name}: must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _mfu(value) -> float:
+    mfu = _positive(value, "mfu")
+    if mfu > 1:
+        raise ScalingLabError(f"mfu: must be a fraction in (0, 1], got {value!r}")
+    return mfu
+
+
+def _price(accelerator: Accelerator, price_per_gpu_hour) -> tuple[float | None, str]:
+    if price_per_gpu_hour is not None:
+        return _positive(price_per_gpu_hour, "price_per_gpu_hour"), "user-supplied"
+    if accelerator.price_per_hour is None:
+        return None, f"no default price for {accelerator.name}; pass a price per GPU-hour"
+    label = f"approximate default: {accelerator.price_source}"
+    if accelerator.price_date:
+        label += f", {accelerator.price_date}"
+    if accelerator.price_kind:
+        label += f", {accelerator.price_kind}"
+    return accelerator.price_per_hour, label
+
+
+def training_flops(
+    params=None, tokens=None, *, convention: str = "6N", shape: TransformerShape | None = None
+) -> float:
+    """Training FLOPs for ``tokens`` tokens: 6·N·D, or ``shape``'s FLOPs per token × D.
+
+    Conventions other than ``"6N"`` need the shape (attention and vocabulary terms depend on it);
+    see :data:`scalinglab.core.architecture.FLOP_CONVENTIONS`.
+    """
+    check_convention(convention)
+    tokens = _positive(tokens, "tokens")
+    if shape is not None:
+        return shape.flops_per_token(convention) * tokens
+    if convention != "6N":
+        raise ScalingLabError(
+            f"convention {convention!r} needs the model shape (layers, d_model, ...); with only a "
+            f"parameter count use '6N'"
+        )
+    return 6.0 * _positive(params, "params") * tokens
+
+
+def train_plan(
+    params=None,
+    tokens=None,
+    gpu: str | Accelerator = "H100",
+    gpus: int = 1,
+    mfu: float = DEFAULT_MFU,
+    dtype: str = "bf16",
+    price_per_gpu_hour: float | None = None,
+    flops: float | None = None,
+    convention: str = "6N",
+    shape: TransformerShape | None = None,
+) -> TrainPlan:
+    """Time and cost of training ``params`` parameters on ``tokens`` tokens.
+
+    Parameters
+    ----------
+    params, tokens : float
+        Model parameters and training tokens (``params`` defaults to ``shape.total_params``).
+    gpu : str or Accelerator
+        Catalog name or alias (``"A100"`` = A100-80GB, ``"H100"`` = H100-SXM), or an
+        :class:`~scalinglab.core.hardware.Accelerator`.
+    gpus : int
+        Devices training in parallel; only wall-clock time depends on it.
+    mfu : float
+        Model-FLOPs utilisation in (0, 1]; default 0.40 (see the module docstring).
+    dtype : str
+        Which dense peak to use: ``bf16`` (default), ``fp16``, ``fp8``, ``tf32``, ``fp32``.
+    price_per_gpu_hour : float, optional
+        USD per device-hour; defaults to the catalog's dated approximate price (``None`` if it
+        has none, and then ``cost_usd`` is ``None``).
+    flops : float, optional
+        Training FLOPs, given directly (then ``params``/``tokens`` are optional and only reported).
+    convention : str
+        FLOP convention for ``params``/``tokens`` (``"6N"`` unless ``shape`` is given).
+    shape : TransformerShape, optional
+        The model, for conventions beyond 6N.
+
+    Returns
+    -------
+    TrainPlan
+    """
+    accelerator = get_accelerator(gpu)
+    gpus = _count(gpus, "gpus")
+    mfu = _mfu(mfu)
+    dtype = normalise_dtype(dtype)
+    peak = accelerator.peak(dtype)
+    if shape is not None and params is None:
+        params = shape.total_params
+    flops_given = flops is not None
+    if not flops_given:
+        if tokens is None or (params is None and shape is None):
+            raise ScalingLabError("give params and tokens, or the training compute (flops)")
+        flops = training_flops(params, tokens, convention=convention, shape=shape)
+    else:
+        flops = _positive(flops, "flops")
+        for value, name in ((params, "params"), (tokens, "tokens")):
+            if value is not None:
+                _positive(value, name)
+    gpu_hours = flops_to_gpu_hours(flops, peak, mfu)
+    price, price_source = _price(accelerator, price_per_gpu_hour)
+    return TrainPlan(
+        params=None if params is None else float(params),
+        tokens=None if tokens is None else float(tokens),
+        flops=float(flops),
+        pf_days=flops_to_pf_days(flops),
+        gpu_hours=gpu_hours,
+        wall_clock_days=gpu_hours / gpus / 24.0,
+        cost_usd=None if price is None else gpu_hours * price,
+        mfu=mfu,
+        gpu=accelerator.name,
+        gpus=gpus,
+        dtype=dtype,
+        peak=peak,
+        convention="given" if flops_given else convention,
+        price_per_gpu_hour=price,
+        price_source=price_source,
+    )
+
+
+def max_compute_for(
+    gpu: str | Accelerator = "H100",
+    gpus: int = 1,
+    *,
+    days: float | None = None,
+    gpu_days: float | None = None,
+    usd: float | None = None,
+    mfu: float = DEFAULT_MFU,
+    dtype: str = "bf16",
+    price_per_gpu_hour: float | None = None,
+) -> float:
+    """Model FLOPs that fit in a budget: ``days`` of wall-clock on ``gpus`` devices, ``gpu_days``
+    of device time, or ``usd`` dollars at the catalog's (or the given) price. Give exactly one.
+
+    FLOPs = device-seconds × peak(dtype) × MFU.
+    """
+    given = [name for name, v in (("days", days), ("gpu_days", gpu_days), ("usd", usd)) if v is not None]
+    if len(given) != 1:
+        raise ScalingLabError("give exactly one budget: days (wall-clock), gpu_days or usd")
+    accelerator = get_accelerator(gpu)
+    gpus = _count(gpus, "gpus")
+    peak = accelerator.peak(dtype) * _mfu(mfu)
+    if days is not None:
+        device_seconds = _positive(days, "days") * SECONDS_PER_DAY * gpus
+    elif gpu_days is not None:
+        device_seconds = _positive(gpu_days, "gpu_days") * SECONDS_PER_DAY
+    else:
+        price, _ = _price(accelerator, price_per_gpu_hour)
+        if price is None:
+            raise ScalingLabError(
+                f"no default price for {accelerator.name}; pass price_per_gpu_hour to budget in dollars"
+            )
+        device_seconds = _positive(usd, "usd") / price * SECONDS_PER_HOUR
+    return device_seconds * peak
+
+
+def max_tokens_for(
+    params=None,
+    *,
+    days: float | None = None,
+    gpu_days: float | None = None,
+    usd: float | None = None,
+    gpu: str | Accelerator = "H100",
+    gpus: int = 1,
+    mfu: float = DEFAULT_MFU,
+    dtype: str = "bf16",
+    price_per_gpu_hour: float | None = None,
+    convention: str = "6N",
+    shape: TransformerShape | None = None,
+) -> float:
+    """Training tokens a model of ``params`` parameters (or ``shape``) can see within a budget
+    (see :func:`max_compute_for`): compute / FLOPs per token."""
+    compute = max_compute_for(
+        gpu, gpus, days=days, gpu_days=gpu_days, usd=usd, mfu=mfu, dtype=dtype,
+        price_per_gpu_hour=price_per_gpu_hour,
+    )
+    return compute / training_flops(params, 1.0, convention=convention, shape=shape)
+
+
+def implied_mfu(flops: float, gpu_hours: float, peak_flops_per_s: float) -> float:
+    """Whole-run MFU implied by reported device-hours: flops / (hours × 3600 × peak)."""
+    return _positive(flops, "flops") / (
+        _positive(gpu_hours, "gpu_hours") * SECONDS_PER_HOUR * _positive(peak_flops_per_s, "peak")
+    )
+
+
+def mfu_from_throughput(flops_per_token: float, tokens_per_s: float, devices: int, peak_flops_per_s: float) -> float:
+    """MFU from measured throughput (PaLM App. B): flops/token × tokens/s / (devices × peak)."""
+    return (
+        _positive(flops_per_token, "flops_per_token")
+        * _positive(tokens_per_s, "tokens_per_s")
+        / (_count(devices, "devices") * _positive(peak_flops_per_s, "peak"))
+    )

@@ -1,0 +1,315 @@
+"""Memory per device: model states under ZeRO, activations (Korthikanti), KV cache, inference.
+
+Byte counts are per device and in bytes (1 GB = 1e9 bytes in the printed figures).
+
+- **Model states** (Rajbhandari et al., ZeRO, §3 and Fig. 1): mixed-precision Adam keeps 16 bytes
+  per parameter, written (2 + 2 + K)·Ψ: bf16/fp16 weights 2, gradients 2 and K = 12 of optimizer
+  state (fp32 master weights, momentum, variance). ZeRO-1 shards the optimizer state over the
+  data-parallel degree N_d, ZeRO-2 also the gradients, ZeRO-3 also the weights. Tensor and
+  pipeline parallelism split all three over tp·pp. Live/prefetch buffers of ZeRO-3 are not counted.
+- **Activations** (Korthikanti et al. 2022, §4–§5, Table 2): 16-bit activations and 1-byte dropout
+  masks; per layer s·b·h·(34 + 5·a·s/h) with no parallelism. FlashAttention never materialises the
+  s² scores, so it needs what selective recomputation needs (34·s·b·h); SwiGLU, no dropout and
+  RMSNorm change the constants (PLANNER.md §4.2 caveat) — the figures are the paper's GPT layer.
+  With a pipeline, the first stage holds L layers' activations whatever the pipeline degree (1F1B).
+- **KV cache** (vLLM §3): 2 (K and V) · n_layer · n_kv_head · head_dim · bytes per token.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scalinglab.core.architecture import TransformerShape
+from scalinglab.core.hardware import Accelerator, get_accelerator
+from scalinglab.errors import ScalingLabError
+
+#: Bytes per stored number by format (int4 packs two per byte).
+BYTES_PER_ELEMENT = {"fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+#: Optimizer-state bytes per parameter (Transformer Math 101 [S]; ZeRO's K).
+OPTIMIZER_BYTES = {"adam": 12.0, "adamw": 12.0, "adam8bit": 6.0, "sgd": 8.0}
+#: Activation-recomputation strategies of Korthikanti et al. 2022.
+RECOMPUTE = ("none", "selective", "full")
+ZERO_STAGES = (0, 1, 2, 3)
+
+
+def element_bytes(dtype: str) -> float:
+    """Bytes per element of ``dtype`` (``bf16`` -> 2, ``int4`` -> 0.5)."""
+    key = str(dtype).strip().lower()
+    key = {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32"}.get(key, key)
+    if key not in BYTES_PER_ELEMENT:
+        raise ScalingLabError(f"unknown dtype {dtype!r}; choose one of: {', '.join(BYTES_PER_ELEMENT)}")
+    return BYTES_PER_ELEMENT[key]
+
+
+def _positive(value, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
+    return number
+
+
+def _degree(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
+        raise ScalingLabError(f"{name}: must be a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+# ----- model states ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelStates:
+    """Weights, gradients and optimizer state per device, in bytes."""
+
+    weights: float
+    grads: float
+    optimizer: float
+
+    @property
+    def total(self) -> float:
+        return self.weights + self.grads + self.optimizer
+
+    def as_dict(self) -> dict:
+        return {"weights_bytes": self.weights, "grads_bytes": self.grads,
+                "optimizer_bytes": self.optimizer, "model_states_bytes": self.total}
+
+
+def model_state_bytes(
+    params,
+    *,
+    zero: int = 0,
+    dp: int = 1,
+    model_parallel: int = 1,
+    weight_bytes: float = 2.0,
+    grad_bytes: float = 2.0,
+    optimizer_bytes: float = 12.0,
+) -> ModelStates:
+    """Model-state bytes per device (ZeRO §3, Fig. 1).
+
+    Parameters
+    ----------
+    params : float
+        Parameters Ψ.
+    zero : {0, 1, 2, 3}
+        ZeRO stage: 0 plain data parallel, 1 shards optimizer state, 2 + gradients, 3 + weights.
+    dp : int
+        Data-parallel degree N_d the shards are spread over.
+    model_parallel : int
+        Tensor × pipeline degree that splits the model itself.
+    weight_bytes, grad_bytes, optimizer_bytes : float
+        Bytes per parameter: 2, 2 and K = 12 for mixed-precision Adam (16 in all).
+    """
+    psi = _positive(params, "params") / _degree(model_parallel, "model_parallel")
+    dp = _degree(dp, "dp")
+    if zero not in ZERO_STAGES or isinstance(zero, bool):
+        raise ScalingLabError(f"zero: ZeRO stage must be 0, 1, 2 or 3, got {zero!r}")
+    shard = lambda stage: dp if zero >= stage else 1  # noqa: E731 - reads like the paper's table
+    return ModelStates(
+        weights=weight_bytes * psi / shard(3),
+        grads=grad_bytes * psi / shard(2),
+        optimizer=optimizer_bytes * psi / shard(1),
+    )
+
+
+# ----- activations ----------------------------------------------------------------------------------
+def activation_bytes_per_layer(
+    seq: int,
+    micro_batch: int,
+    d_model: int,
+    n_head: int,
+    *,
+    recompute: str = "none",
+    tp: int = 1,
+    sequence_parallel: bool = False,
+) -> float:
+    """Activation bytes of one transformer layer (Korthikanti et al. 2022, Table 2).
+
+    ========================  ==============================
+    no recompute, no TP       s·b·h·(34 + 5·a·s/h)
+    tensor parallel t         s·b·h·(10 + 24/t + 5·a·s/(h·t))
+    TP + sequence parallel    s·b·h·(34/t + 5·a·s/(h·t))
+    selective, TP             s·b·h·(10 + 24/t)
+    selective, TP + SP        34·s·b·h/t
+    full recompute            2·s·b·h (the layer input only)
+    ========================  ==============================
+    """
+    if recompute not in RECOMPUTE:
+        raise ScalingLabError(f"recompute: choose one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    s, b = _positive(seq, "seq"), _positive(micro_batch, "micro_batch")
+    h, a = _positive(d_model, "d_model"), _positive(n_head, "n_head")
+    t = _degree(tp, "tp")
+    sbh = s * b * h
+    if recompute == "full":
+        return 2.0 * sbh
+    scores = 0.0 if recompute == "selective" else 5.0 * a * s / (h * t)
+    if sequence_parallel:
+        return sbh * (34.0 / t + scores)
+    return sbh * (10.0 + 24.0 / t + scores)
+
+
+def activation_bytes(
+    shape: TransformerShape,
+    micro_batch: int = 1,
+    *,
+    seq: int | None = None,
+    recompute: str = "none",
+    tp: int = 1,
+    sequence_parallel: bool = False,
+    include_output: bool = True,
+) -> float:
+    """Activation bytes per device for one micro-batch: L layers (Table 2) plus, with
+    ``include_output``, Korthikanti §4.3's extras for the first/last stage: embedding dropout
+    s·b·h/t and the final LayerNorm and output layer 4·s·b·h/t·(1 + V/h) (fp32 logits)."""
+    seq = shape.ctx if seq is None else seq
+    per_layer = activation_bytes_per_layer(
+        seq, micro_batch, shape.d_model, shape.n_head,
+        recompute=recompute, tp=tp, sequence_parallel=sequence_parallel,
+    )
+    total = shape.n_layer * per_layer
+    if include_output:
+        sbh_t = seq * micro_batch * shape.d_model / tp
+        total += sbh_t + 4.0 * sbh_t * (1.0 + shape.vocab / shape.d_model)
+    return total
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Per-device training memory in bytes; ``activations`` is ``None`` without a model shape."""
+
+    states: ModelStates
+    activations: float | None
+    capacity: float | None
+    zero: int
+    dp: int
+    tp: int
+    pp: int
+    recompute: str
+
+    @property
+    def total(self) -> float:
+        return self.states.total + (self.activations or 0.0)
+
+    @property
+    def fits(self) -> bool | None:
+        """Whether the total fits in the device's memory (``None`` if no device was given)."""
+        return None if self.capacity is None else self.total <= self.capacity
+
+    def as_dict(self) -> dict:
+        return {
+            **self.states.as_dict(),
+            "activations_bytes": self.activations,
+            "total_bytes": self.total,
+            "capacity_bytes": self.capacity,
+            "fits": self.fits,
+            "zero": self.zero,
+            "dp": self.dp,
+            "tp": self.tp,
+            "pp": self.pp,
+            "recompute": self.recompute,
+        }
+
+
+def training_memory(
+    params=None,
+    *,
+    shape: TransformerShape | None = None,
+    gpus: int = 1,
+    zero: int = 0,
+    tp: int = 1,
+    pp: int = 1,
+    recompute: str = "selective",
+    micro_batch: int = 1,
+    seq: int | None = None,
+    sequence_parallel: bool = False,
+    gpu: str | Accelerator | None = None,
+    weight_bytes: float = 2.0,
+    grad_bytes: float = 2.0,
+    optimizer_bytes: float = 12.0,
+) -> TrainingMemory:
+    """Memory per device of a training run on ``gpus`` devices split as tp × pp × dp.
+
+    The data-parallel degree is ``gpus / (tp·pp)``. Activations need ``shape`` (and use its
+    ``ctx`` unless ``seq`` is given); ``recompute`` defaults to ``"selective"``, which is also
+    what FlashAttention-style kernels need. ``gpu`` adds its memory as ``capacity``.
+    """
+    gpus, tp, pp = _degree(gpus, "gpus"), _degree(tp, "tp"), _degree(pp, "pp")
+    if gpus % (tp * pp):
+        raise ScalingLabError(f"gpus {gpus} is not divisible by tp × pp = {tp * pp}")
+    if params is None:
+        if shape is None:
+            raise ScalingLabError("give params or a model shape")
+        params = shape.total_params
+    dp = gpus // (tp * pp)
+    states = model_state_bytes(
+        params, zero=zero, dp=dp, model_parallel=tp * pp,
+        weight_bytes=weight_bytes, grad_bytes=grad_bytes, optimizer_bytes=optimizer_bytes,
+    )
+    activations = None
+    if shape is not None:
+        activations = activation_bytes(
+            shape, micro_batch, seq=seq, recompute=recompute, tp=tp, sequence_parallel=sequence_parallel
+        )
+    elif recompute not in RECOMPUTE:
+        raise ScalingLabError(f"recompute: choose one of {', '.join(RECOMPUTE)}, got {recompute!r}")
+    capacity = None if gpu is None else get_accelerator(gpu).memory_bytes
+    return TrainingMemory(states, activations, capacity, zero, dp, tp, pp, recompute)
+
+
+# ----- inference ------------------------------------------------------------------------------------
+def kv_cache_bytes_per_token(n_layer: int, n_kv_head: int, head_dim: int, dtype: str = "fp16") -> float:
+    """KV-cache bytes per token: 2 (K and V) · n_layer · n_kv_head · head_dim · bytes (vLLM §3)."""
+    return 2.0 * n_layer * n_kv_head * head_dim * element_bytes(dtype)
+
+
+def kv_cache_bytes(shape: TransformerShape, context: int | None = None, batch: int = 1, dtype: str = "fp16") -> float:
+    """KV-cache bytes for ``batch`` sequences of ``context`` tokens (default ``shape.ctx``)."""
+    context = shape.ctx if context is None else context
+    per_token = kv_cache_bytes_per_token(shape.n_layer, shape.n_kv_head, shape.head_dim, dtype)
+    return per_token * _positive(context, "context") * _positive(batch, "batch")
+
+
+@dataclass(frozen=True)
+class InferenceMemory:
+    """Serving memory in bytes, summed over devices; ``per_device`` divides by ``gpus``."""
+
+    weights: float
+    kv_cache: float
+    gpus: int
+
+    @property
+    def total(self) -> float:
+        return self.weights + self.kv_cache
+
+    @property
+    def per_device(self) -> float:
+        return self.total / self.gpus
+
+    def as_dict(self) -> dict:
+        return {"weights_bytes": self.weights, "kv_cache_bytes": self.kv_cache,
+                "total_bytes": self.total, "per_device_bytes": self.per_device, "gpus": self.gpus}
+
+
+def inference_memory(
+    params=None,
+    *,
+    shape: TransformerShape | None = None,
+    weight_dtype: str = "bf16",
+    kv_dtype: str = "bf16",
+    context: int | None = None,
+    batch: int = 1,
+    gpus: int = 1,
+) -> InferenceMemory:
+    """Weights (params × bytes per weight) plus the KV cache (needs ``shape``), split over ``gpus``.
+
+    Activations at decode are small and framework overhead is not counted; Transformer Math 101
+    [S] suggests ×1.2 on the total as a rule of thumb.
+    """
+    if params is None:
+        if shape is None:
+            raise ScalingLabError("give params or a model shape")
+        params = shape.total_params
+    weights = _positive(params, "params") * element_bytes(weight_dtype)
+    kv = 0.0 if shape is None else kv_cache_bytes(shape, context, batch, kv_dtype)
+    return InferenceMemory(weights, kv, _degree(gpus, "gpus"))

@@ -1,0 +1,400 @@
+"""Sweep designs: an IsoFLOP grid and a model ladder, each a list of fully specified runs.
+
+A design turns a person's question ("budgets 1e12 to 1e13 FLOPs on this corpus") into
+:class:`~scalinglab.train.config.TrainConfig` objects with their run IDs, the FLOPs and parameter
+counts under every convention, and the hyper-parameters chosen by a stated rule
+(:mod:`scalinglab.sweep.hyperparams`).
+
+Budgets are spent in **full** training FLOPs (``convention="chinchilla"``: Hoffmann et al. 2022
+App. F, embeddings, attention and logits counted). At tiny scale the output head and attention
+cost 1.5-5x the 6·N_non-embedding term, so a sweep budgeted in 6·N·D would hand the small models
+several times the compute it accounts for and find the smallest model best everywhere.
+
+IsoFLOP grid (Hoffmann et al. 2022 §3.2, Approach 2): for each budget C, the prior law's optimum
+N* is found over the shape family with D = C / (FLOPs per token of the shape), and
+``sizes_per_budget`` shapes are taken log-evenly over ``span_decades`` (one decade by default)
+around N*. Model ladder (OLMo ladder, Bhagia et al. 2024): sizes x tokens-per-parameter multiples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+from scalinglab.errors import ScalingLabError
+from scalinglab.sweep.hyperparams import HyperparameterRule
+from scalinglab.sweep.store import canonical_json, run_id
+
+#: The convention a sweep budgets and fits with unless told otherwise (full FLOPs).
+DEFAULT_CONVENTION = "chinchilla"
+
+#: Parameter conventions stored per run: name -> TransformerShape attribute.
+PARAM_CONVENTIONS = {"total": "total_params", "non_embedding": "non_embedding_params",
+                     "kaplan": "kaplan_params", "12ld2": "approx_12ld2"}
+
+#: Widths the shape family draws from; every one divisible by its head width.
+_WIDTHS = (16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280,
+           1536, 2048, 2560, 3072, 4096)
+
+
+def head_dim_for(d_model: int) -> int:
+    """Head width used by the shape family: 16 up to d 128, 32 up to 384, 64 above (GPT-2 style)."""
+    return 16 if d_model <= 128 else 32 if d_model <= 384 else 64
+
+
+def preferred_aspect(d_model: int) -> float:
+    """d_model / n_layer the family aims for: 32 for tiny widths, 64 from d 512 (GPT-2 small: 64).
+
+    Kaplan et al. 2020 §3.1 (Fig. 5): loss depends weakly on shape for aspect ratios within a
+    wide range (about 20-200), so the choice matters little; it only has to be consistent.
+    """
+    return 32.0 if d_model < 512 else 64.0
+
+
+@dataclass(frozen=True)
+class ShapeFamily:
+    """The model shapes a design may use (decoder-only, tied embeddings, MLP 4·d, no biases).
+
+    Parameters
+    ----------
+    vocab, ctx : int
+        Vocabulary (from the tokenizer) and context length.
+    max_layers : int
+        Deepest model considered.
+    """
+
+    vocab: int
+    ctx: int
+    max_layers: int = 48
+
+    def candidates(self) -> list[dict]:
+        """Every (n_layer, d_model, n_head) with an aspect ratio within 2x of the preferred one."""
+        from scalinglab.core.architecture import TransformerShape
+
+        out = []
+        for d in _WIDTHS:
+            for layers in range(1, self.max_layers + 1):
+                aspect = d / layers
+                if not 0.5 <= aspect / preferred_aspect(d) <= 2.0:
+                    continue
+                n_head = d // head_dim_for(d)
+                shape = TransformerShape(n_layer=layers, d_model=d, n_head=n_head, vocab=self.vocab,
+                                         ctx=self.ctx)
+                out.append({"n_layer": layers, "d_model": d, "n_head": n_head,
+                            "params": shape.total_params, "shape": shape,
+                            "misfit": abs(math.log(aspect / preferred_aspect(d)))})
+        return out
+
+    def nearest(self, candidates: list[dict], params: float) -> dict:
+        """The candidate closest to ``params`` in log size, preferring the usual aspect ratio."""
+        return min(candidates, key=lambda c: abs(math.log(c["params"] / params)) + 0.1 * c["misfit"])
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a design: its config, ID and what it costs under each convention."""
+
+    run_id: str
+    group: str
+    budget: float | None
+    config: dict
+    params: int
+    non_embedding_params: int
+    tokens: int
+    steps: int
+    flops: float
+    convention: str
+    flops_by_convention: dict
+    params_by_convention: dict
+    hyperparameters: dict
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SweepDesign:
+    """A list of planned runs with the settings that produced them.
+
+    Attributes
+    ----------
+    kind : {"isoflop", "ladder"}
+    runs : list of PlannedRun
+    settings : dict
+        Everything the design was built from (budgets, corpus, rule, prior law, convention).
+    notes : list of str
+        What the designer had to compromise on (e.g. a size range cut short by the step minimum).
+    """
+
+    kind: str
+    runs: list[PlannedRun]
+    settings: dict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def design_id(self) -> str:
+        """16 hex digits over the kind and the sorted run IDs: equal designs share it."""
+        body = canonical_json({"kind": self.kind, "runs": sorted(r.run_id for r in self.runs)})
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+    @property
+    def total_flops(self) -> float:
+        return float(sum(r.flops for r in self.runs))
+
+    @property
+    def budgets(self) -> list[float]:
+        return sorted({r.budget for r in self.runs if r.budget is not None})
+
+    def as_dict(self) -> dict:
+        return {"design_id": self.design_id, "kind": self.kind, "settings": self.settings,
+                "notes": list(self.notes), "total_flops": self.total_flops,
+                "runs": [r.as_dict() for r in self.runs]}
+
+
+# ----- building one run ---------------------------------------------------------------------------
+def plan_run(shape_choice: dict, tokens: float, *, group: str, budget: float | None, base: dict,
+             rule: HyperparameterRule, convention: str, eval_points: int = 10) -> PlannedRun:
+    """Turn a shape and a token target into a :class:`PlannedRun` with the rule's hyper-parameters.
+
+    Parameters
+    ----------
+    shape_choice : dict
+        A :meth:`ShapeFamily.candidates` entry.
+    tokens : float
+        Training tokens wanted; the run trains on whole batches, at most this many.
+    base : dict
+        TrainConfig fields shared by every run (corpus, tokenizer, ctx, seed, device...).
+    """
+    from scalinglab.core.architecture import FLOP_CONVENTIONS
+    from scalinglab.train.config import TrainConfig
+
+    shape = shape_choice["shape"]
+    fpt = shape.flops_per_token(convention)
+    compute = fpt * tokens
+    hp = rule.choose(compute, shape.total_params, tokens, shape.ctx)
+    trained = hp.steps * hp.batch_size * shape.ctx
+    config = TrainConfig(
+        **base,
+        n_layer=shape.n_layer, d_model=shape.d_model, n_head=shape.n_head,
+        tokens=int(trained), batch_size=hp.batch_size, lr=hp.lr, min_lr_ratio=hp.min_lr_ratio,
+        warmup_steps=hp.warmup_steps,
+        eval_every=max(1, hp.steps // eval_points),
+        checkpoint_every=max(1, hp.steps // 4),
+    ).to_dict()
+    flops_by = {name: shape.flops_per_token(name) * trained for name in FLOP_CONVENTIONS}
+    params_by = {name: getattr(shape, attr) for name, attr in PARAM_CONVENTIONS.items()}
+    return PlannedRun(
+        run_id=run_id(config), group=group, budget=budget, config=config,
+        params=shape.total_params, non_embedding_params=shape.non_embedding_params,
+        tokens=int(trained), steps=hp.steps, flops=flops_by[convention], convention=convention,
+        flops_by_convention=flops_by, params_by_convention=params_by,
+        hyperparameters=hp.as_dict(),
+    )
+
+
+def _base_config(corpus: str, tokenizer: str, ctx: int, seed: int, device: str, dtype: str,
+                 eval_tokens: int, val_fraction: float) -> dict:
+    return {"corpus": corpus, "tokenizer": tokenizer, "ctx": ctx, "seed": seed, "device": device,
+            "dtype": dtype, "eval_tokens": eval_tokens, "val_fraction": val_fraction}
+
+
+def _check_corpus(corpus: str) -> None:
+    """Fail early, before any training, on a corpus that does not exist here."""
+    from scalinglab.train.corpora import resolve_corpus
+
+    resolve_corpus(corpus)
+
+
+def _prior(law):
+    from scalinglab.laws.registry import get_law
+
+    return get_law(law) if isinstance(law, str) else law
+
+
+# ----- IsoFLOP grid ----------------------------------------------------------------------------------
+def isoflop_design(
+    budgets,
+    *,
+    sizes_per_budget: int = 5,
+    span_decades: float = 1.0,
+    corpus: str | None = None,
+    tokenizer: str = "byte",
+    ctx: int = 128,
+    prior_law="hoffmann2022",
+    convention: str = DEFAULT_CONVENTION,
+    rule: HyperparameterRule | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    dtype: str = "fp32",
+    eval_tokens: int = 32_768,
+    val_fraction: float = 0.01,
+    check_corpus: bool = True,
+) -> SweepDesign:
+    """An IsoFLOP grid: for each budget, model sizes spanning ``span_decades`` around the prior optimum.
+
+    Parameters
+    ----------
+    budgets : sequence of float
+        Training budgets C in FLOPs under ``convention`` (full FLOPs by default).
+    sizes_per_budget : int
+        Models per budget (at least 3, so a parabola can be fitted).
+    span_decades : float
+        Width of the size range in decades of total parameters, centred on the prior's optimum.
+    prior_law : str or law
+        Law whose optimum centres each budget's range (``get_law`` name or an object with
+        ``predict(params, tokens)``).
+    convention : str
+        FLOP convention used for D = C / (FLOPs per token) and for the budgets.
+
+    Raises
+    ------
+    ScalingLabError
+        On fewer than 3 sizes, a non-positive budget, an unknown corpus or convention, or a budget
+        too small for even the smallest model to take the rule's minimum number of steps.
+    """
+    from scalinglab.core.architecture import check_convention
+    from scalinglab.train.config import DEFAULT_CORPUS, tokenizer_vocab
+
+    corpus = corpus or DEFAULT_CORPUS
+    rule = rule or HyperparameterRule()
+    budgets = sorted(float(b) for b in budgets)
+    if not budgets:
+        raise ScalingLabError("an IsoFLOP sweep needs at least one budget")
+    if any(not math.isfinite(b) or b <= 0 for b in budgets):
+        raise ScalingLabError(f"budgets must be positive FLOP counts, got {budgets}")
+    if len(set(budgets)) != len(budgets):
+        raise ScalingLabError(f"budgets repeat a value: {budgets}")
+    if not isinstance(sizes_per_budget, int) or sizes_per_budget < 3:
+        raise ScalingLabError(f"sizes per budget: need at least 3 to locate a minimum, got {sizes_per_budget}")
+    if not span_decades > 0:
+        raise ScalingLabError(f"span_decades: must be positive, got {span_decades}")
+    check_convention(convention)
+    if check_corpus:
+        _check_corpus(corpus)
+    law = _prior(prior_law)
+    family = ShapeFamily(vocab=tokenizer_vocab(tokenizer), ctx=ctx)
+    candidates = family.candidates()
+    base = _base_config(corpus, tokenizer, ctx, seed, device, dtype, eval_tokens, val_fraction)
+    min_tokens = rule.min_steps * ctx
+
+    runs: list[PlannedRun] = []
+    notes: list[str] = []
+    centres = {}
+    for budget in budgets:
+        feasible = [c for c in candidates
+                    if budget / c["shape"].flops_per_token(convention) >= min_tokens]
+        if not feasible:
+            smallest = min(candidates, key=lambda c: c["params"])
+            need = smallest["shape"].flops_per_token(convention) * min_tokens
+            raise ScalingLabError(
+                f"budget {budget:.3g} FLOPs is too small: even the smallest model "
+                f"({smallest['params']:,} params) needs {need:.3g} FLOPs for {rule.min_steps} steps "
+                f"of one {ctx}-token sequence"
+            )
+
+        def prior_loss(c, budget=budget):
+            return law.predict(c["params"], budget / c["shape"].flops_per_token(convention))
+
+        centre = min(candidates, key=prior_loss)
+        centres[budget] = centre["params"]
+        half = span_decades / 2
+        targets = [centre["params"] * 10 ** (-half + span_decades * k / (sizes_per_budget - 1))
+                   for k in range(sizes_per_budget)]
+        chosen: list[dict] = []
+        for target in targets:
+            pick = family.nearest(feasible, target)
+            if all(pick is not c for c in chosen):
+                chosen.append(pick)
+        if len(chosen) < sizes_per_budget:
+            notes.append(
+                f"budget {budget:.3g}: only {len(chosen)} distinct sizes fit the range "
+                f"(the largest models would take fewer than {rule.min_steps} steps)"
+            )
+        if len(chosen) < 3:
+            raise ScalingLabError(
+                f"budget {budget:.3g} FLOPs admits only {len(chosen)} model size(s) with at least "
+                f"{rule.min_steps} steps; an IsoFLOP profile needs 3: raise the budget"
+            )
+        for pick in sorted(chosen, key=lambda c: c["params"]):
+            tokens = budget / pick["shape"].flops_per_token(convention)
+            runs.append(plan_run(pick, tokens, group=f"C={budget:.3g}", budget=budget, base=base,
+                                 rule=rule, convention=convention))
+    _check_unique(runs)
+    settings = {
+        "budgets": budgets, "sizes_per_budget": sizes_per_budget, "span_decades": span_decades,
+        "corpus": corpus, "tokenizer": tokenizer, "ctx": ctx, "seed": seed, "device": device,
+        "dtype": dtype, "eval_tokens": eval_tokens, "val_fraction": val_fraction,
+        "prior_law": getattr(law, "name", str(prior_law)), "convention": convention,
+        "prior_optimum_params": {f"{b:.6g}": n for b, n in centres.items()},
+        "hyperparameter_rule": rule.as_dict(),
+    }
+    return SweepDesign(kind="isoflop", runs=runs, settings=settings, notes=notes)
+
+
+# ----- model ladder ---------------------------------------------------------------------------------
+def ladder_design(
+    sizes,
+    multiples=(5, 10, 20, 40),
+    *,
+    corpus: str | None = None,
+    tokenizer: str = "byte",
+    ctx: int = 128,
+    convention: str = DEFAULT_CONVENTION,
+    rule: HyperparameterRule | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    dtype: str = "fp32",
+    eval_tokens: int = 32_768,
+    val_fraction: float = 0.01,
+    check_corpus: bool = True,
+) -> SweepDesign:
+    """A model ladder: each size trained on ``multiple x params`` tokens for every multiple.
+
+    Parameters
+    ----------
+    sizes : sequence of float
+        Target total parameter counts; each maps to the nearest shape of the family.
+    multiples : sequence of float
+        Tokens per parameter (OLMo ladder: 1x, 2x, 5x, 10x Chinchilla's 20).
+    """
+    from scalinglab.core.architecture import check_convention
+    from scalinglab.train.config import DEFAULT_CORPUS, tokenizer_vocab
+
+    corpus = corpus or DEFAULT_CORPUS
+    rule = rule or HyperparameterRule()
+    sizes = sorted(float(s) for s in sizes)
+    multiples = sorted(float(m) for m in multiples)
+    if not sizes or not multiples:
+        raise ScalingLabError("a ladder needs at least one size and one tokens-per-parameter multiple")
+    if any(s <= 0 for s in sizes) or any(m <= 0 for m in multiples):
+        raise ScalingLabError(f"ladder sizes and multiples must be positive: {sizes}, {multiples}")
+    check_convention(convention)
+    if check_corpus:
+        _check_corpus(corpus)
+    family = ShapeFamily(vocab=tokenizer_vocab(tokenizer), ctx=ctx)
+    candidates = family.candidates()
+    base = _base_config(corpus, tokenizer, ctx, seed, device, dtype, eval_tokens, val_fraction)
+    runs = []
+    seen = set()
+    for size in sizes:
+        pick = family.nearest(candidates, size)
+        if id(pick) in seen:
+            continue
+        seen.add(id(pick))
+        for m in multiples:
+            runs.append(plan_run(pick, m * pick["params"], group=f"{m:g} tokens/param", budget=None,
+                                 base=base, rule=rule, convention=convention))
+    _check_unique(runs)
+    settings = {"sizes": sizes, "multiples": multiples, "corpus": corpus, "tokenizer": tokenizer,
+                "ctx": ctx, "seed": seed, "device": device, "dtype": dtype,
+                "eval_tokens": eval_tokens, "val_fraction": val_fraction, "convention": convention,
+                "hyperparameter_rule": rule.as_dict()}
+    return SweepDesign(kind="ladder", runs=runs, settings=settings)
+
+
+def _check_unique(runs: list[PlannedRun]) -> None:
+    ids = [r.run_id for r in runs]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        raise ScalingLabError(f"the design repeats run(s) {', '.join(dupes)}: two budgets chose the same run")

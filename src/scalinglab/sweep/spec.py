@@ -1,0 +1,140 @@
+"""A sweep described by settings: read a TOML file, merge command-line options, build the design.
+
+A sweep file is flat TOML whose keys are the ``scalinglab sweep`` options with underscores::
+
+    kind = "isoflop"                 # or "ladder"
+    budgets = [1e11, 3e11, 1e12]     # FLOPs, full count (convention below)
+    sizes_per_budget = 5
+    corpus = "python-stdlib"
+    executor = "local"               # or "ray" (with address = "...")
+    out = "runs/my-sweep"
+    target_compute = 1e15
+
+Unknown keys are an error (a typo must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from scalinglab.errors import ScalingLabError
+
+#: Every setting a sweep accepts, with its default.
+DEFAULTS = {
+    "kind": "isoflop",
+    "budgets": None,
+    "sizes_per_budget": 5,
+    "span_decades": 1.0,
+    "prior_law": "hoffmann2022",
+    "sizes": None,
+    "multiples": [5, 10, 20, 40],
+    "corpus": None,
+    "tokenizer": "byte",
+    "ctx": 128,
+    "seed": 0,
+    "device": "auto",
+    "dtype": "fp32",
+    "eval_tokens": 32_768,
+    "val_fraction": 0.01,
+    "convention": "chinchilla",
+    "max_lr": 1e-2,
+    "min_steps": 300,
+    "executor": "local",
+    "address": None,
+    "workers": None,
+    "threads": None,
+    "out": None,
+    "target_compute": None,
+    "holdout": 1,
+}
+
+
+def load_settings(path) -> dict:
+    """Read a sweep TOML file into a settings dict (only the keys it sets).
+
+    Raises
+    ------
+    ScalingLabError
+        If the file is missing, not valid TOML, or sets an unknown key.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ModuleNotFoundError as exc:
+            raise ScalingLabError("reading a sweep file on Python 3.10 needs `pip install tomli`") from exc
+    path = Path(path)
+    if not path.is_file():
+        raise ScalingLabError(f"sweep file {path}: no such file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ScalingLabError(f"sweep file {path}: not valid TOML ({exc})") from exc
+    if "sweep" in data and isinstance(data["sweep"], dict) and len(data) == 1:
+        data = data["sweep"]  # a [sweep] table is accepted too
+    unknown = sorted(set(data) - set(DEFAULTS))
+    if unknown:
+        raise ScalingLabError(f"sweep file {path}: unknown setting(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(DEFAULTS)}")
+    return data
+
+
+def merge_settings(*layers: dict) -> dict:
+    """Defaults, then each layer in turn (later wins; ``None`` values do not override)."""
+    out = dict(DEFAULTS)
+    for layer in layers:
+        for key, value in layer.items():
+            if key not in DEFAULTS:
+                raise ScalingLabError(f"unknown sweep setting {key!r}")
+            if value is not None:
+                out[key] = value
+    return out
+
+
+def _numbers(values, name: str) -> list[float]:
+    from scalinglab.core.units import parse_number
+
+    if isinstance(values, str):
+        values = [v for v in values.split(",") if v.strip()]
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    return [parse_number(v, name=name) for v in values]
+
+
+def build_design(settings: dict, check_corpus: bool = True):
+    """The :class:`~scalinglab.sweep.design.SweepDesign` that ``settings`` describe.
+
+    Raises
+    ------
+    ScalingLabError
+        For a missing budget list, an unknown kind, corpus, convention or law, or budgets too small.
+    """
+    from scalinglab.sweep.design import isoflop_design, ladder_design
+    from scalinglab.sweep.hyperparams import HyperparameterRule
+
+    s = settings
+    max_lr = float(s["max_lr"])
+    if not (math.isfinite(max_lr) and max_lr > 0):
+        raise ScalingLabError(f"max_lr: must be a positive learning rate, got {s['max_lr']!r}")
+    if not isinstance(s["min_steps"], int) or s["min_steps"] < 1:
+        raise ScalingLabError(f"min_steps: must be a positive whole number, got {s['min_steps']!r}")
+    rule = HyperparameterRule(max_lr=max_lr, min_steps=s["min_steps"])
+    common = dict(corpus=s["corpus"], tokenizer=s["tokenizer"], ctx=int(s["ctx"]),
+                  convention=s["convention"], rule=rule, seed=int(s["seed"]), device=s["device"],
+                  dtype=s["dtype"], eval_tokens=int(s["eval_tokens"]),
+                  val_fraction=float(s["val_fraction"]), check_corpus=check_corpus)
+    if s["kind"] == "isoflop":
+        if not s["budgets"]:
+            raise ScalingLabError("an IsoFLOP sweep needs budgets: --budgets 1e11,3e11,1e12")
+        return isoflop_design(_numbers(s["budgets"], "budgets"),
+                              sizes_per_budget=int(s["sizes_per_budget"]),
+                              span_decades=float(s["span_decades"]), prior_law=s["prior_law"],
+                              **common)
+    if s["kind"] == "ladder":
+        if not s["sizes"]:
+            raise ScalingLabError("a ladder sweep needs sizes: sizes = [3e4, 1e5, 3e5]")
+        return ladder_design(_numbers(s["sizes"], "sizes"), _numbers(s["multiples"], "multiples"),
+                             **common)
+    raise ScalingLabError(f"kind {s['kind']!r}: expected 'isoflop' or 'ladder'")

@@ -1,0 +1,56 @@
+"""TrainConfig: validation with one clear message, JSON round trip, derived step counts."""
+
+import dataclasses
+import json
+
+import pytest
+
+from scalinglab.errors import ScalingLabError
+from scalinglab.train.config import TrainConfig, tokenizer_vocab
+
+
+def test_round_trip_and_json():
+    config = TrainConfig(n_layer=3, d_model=96, n_head=3, n_kv_head=1, tokens=10_000_000, seed=7,
+                         tokenizer="bpe:1024", micro_batch_size=4)
+    data = json.loads(json.dumps(config.to_dict()))
+    assert data == dataclasses.asdict(config)
+    assert TrainConfig.from_dict(data) == config
+
+
+def test_unknown_key_is_refused():
+    with pytest.raises(ScalingLabError, match="unknown training setting"):
+        TrainConfig.from_dict({"n_layers": 2})
+
+
+def test_steps_and_accumulation():
+    config = TrainConfig(ctx=128, batch_size=16, micro_batch_size=4, tokens=1_000_000)
+    assert config.tokens_per_step == 2048
+    assert config.steps == 1_000_000 // 2048
+    assert config.trained_tokens == config.steps * 2048
+    assert config.grad_accum == 4
+
+
+def test_shape_uses_tokenizer_vocab():
+    assert TrainConfig().shape().vocab == 256
+    assert TrainConfig(tokenizer="bpe:4096").shape().vocab == 4096
+    assert tokenizer_vocab("tokens:50304") == 50304
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"d_model": 65, "n_head": 4}, "d_model 65 is not divisible by n_head 4"),
+    ({"tokens": 100}, "token budget 100 is below one batch"),
+    ({"batch_size": 10, "micro_batch_size": 4}, "not a multiple of micro_batch_size"),
+    ({"tokenizer": "bpe:200"}, "above 256"),
+    ({"tokenizer": "wordpiece"}, "expected 'byte'"),
+    ({"device": "tpu"}, "device 'tpu'"),
+    ({"dtype": "fp16"}, "dtype 'fp16'"),
+    ({"val_fraction": 0.0}, "val_fraction"),
+    ({"lr": float("nan")}, "lr"),
+    ({"beta2": 1.0}, "beta2"),
+    ({"n_kv_head": 3}, "n_kv_head"),
+    ({"threads": 0}, "threads"),
+])
+def test_bad_settings_raise_one_clear_line(changes, message):
+    with pytest.raises(ScalingLabError, match=message) as info:
+        TrainConfig(**changes)
+    assert "\n" not in str(info.value)

@@ -156,3 +156,11 @@ def test_overrides():
     assert v100.peak("bf16") == 100e12
     with pytest.raises(ScalingLabError):
         get_accelerator("A100").with_overrides(memory_gb=0)
+
+
+def test_accelerator_pickles_and_hashes():
+    import pickle
+
+    acc = get_accelerator("H100")
+    assert pickle.loads(pickle.dumps(acc)) == acc
+    assert hash(acc) == hash(pickle.loads(pickle.dumps(acc)))

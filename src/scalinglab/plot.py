@@ -236,6 +236,16 @@ def _get(obj, name, default=...):
 # --------------------------------------------------------------------------------------------
 _LAW_STYLE = {"kaplan2020": ("tab:red", "--"), "hoffmann2022": ("tab:blue", "-"),
               "hoffmann2022-unrounded": ("tab:cyan", "-"), "epoch2024": ("tab:green", "-.")}
+#: A law not in :data:`_LAW_STYLE` (a user's fit) is drawn thick, black and underneath, so a
+#: published law that coincides with it stays visible on top.
+_FIT_STYLE = {"color": "k", "ls": "-", "lw": 3.2, "alpha": 0.55, "zorder": 1}
+
+
+def _style(name):
+    known = _LAW_STYLE.get(str(name).lower())
+    if known is None:
+        return dict(_FIT_STYLE)
+    return {"color": known[0], "ls": known[1], "lw": 1.8, "zorder": 2}
 
 
 def _laws(laws):
@@ -265,12 +275,11 @@ def frontier(laws, compute=(1e18, 1e26), *, runs=None, title: str | None = None)
 
     c = np.geomspace(float(compute[0]), float(compute[1]), 120)
     fig, ax = _figure()
-    for i, (name, law) in enumerate(_laws(laws)):
+    for name, law in _laws(laws):
         alloc = law.optimum(c)
-        colour, style = _LAW_STYLE.get(str(name).lower(), (f"C{(i + 4) % 10}", "-"))
         exponent = getattr(law, "a", None)
         label = f"{name}" + (f" (N ∝ C^{exponent:.3f})" if exponent is not None else "")
-        ax.plot(c, alloc.params, color=colour, ls=style, lw=2, label=label)
+        ax.plot(c, alloc.params, label=label, **_style(name))
     if runs is not None:
         ax.scatter(_column(runs, "flops"), _column(runs, "params"), s=14, color="k", alpha=0.5,
                    label="your runs (their N and C)", zorder=3)
@@ -278,7 +287,7 @@ def frontier(laws, compute=(1e18, 1e26), *, runs=None, title: str | None = None)
     ax.set_yscale("log")
     ax.set_xlabel(COMPUTE_LABEL)
     ax.set_ylabel("Compute-optimal parameters N_opt (count)")
-    ax.grid(True, which="both", alpha=0.25)
+    ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title or "Compute-optimal frontier, C = 6·N·D: " + ", ".join(n for n, _ in _laws(laws)),
                  fontsize=10)
@@ -291,17 +300,15 @@ def tokens_per_param(laws, compute=(1e18, 1e26), *, title: str | None = None):
 
     c = np.geomspace(float(compute[0]), float(compute[1]), 120)
     fig, ax = _figure()
-    for i, (name, law) in enumerate(_laws(laws)):
+    for name, law in _laws(laws):
         alloc = law.optimum(c)
-        colour, style = _LAW_STYLE.get(str(name).lower(), (f"C{(i + 4) % 10}", "-"))
         ratio = np.asarray(alloc.tokens) / np.asarray(alloc.params)
-        ax.plot(c, ratio, color=colour, ls=style, lw=2,
-                label=f"{name}: {ratio[0]:.3g} → {ratio[-1]:.3g}")
+        ax.plot(c, ratio, label=f"{name}: {ratio[0]:.3g} → {ratio[-1]:.3g}", **_style(name))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(COMPUTE_LABEL)
     ax.set_ylabel("Compute-optimal tokens per parameter D/N")
-    ax.grid(True, which="both", alpha=0.25)
+    ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title or "Tokens per parameter along each law's compute-optimal frontier", fontsize=10)
     return fig
@@ -482,12 +489,14 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
         axes[1].bar(x, cost * share, color="tab:green", label="model FLOPs at peak")
         axes[1].bar(x, cost * (1 - share), bottom=cost * share, color="tab:grey", label="below-peak overhead")
         axes[1].set_ylabel("Cost (USD)")
-        axes[1].set_title("Cost at " + ", ".join(f"\\${p.price_per_gpu_hour:g}/GPU-h" for p in plans), fontsize=9)
+        prices = sorted({p.price_per_gpu_hour for p in plans})
+        axes[1].set_title("Cost at " + ", ".join(f"\\${v:g}" for v in prices) + " per GPU-hour", fontsize=9)
     else:
         axes[1].text(0.5, 0.5, "no price given", ha="center", va="center", transform=axes[1].transAxes)
         axes[1].set_ylabel("Cost (USD)")
         axes[1].set_title("Cost", fontsize=9)
-    axes[2].bar(x, [p.wall_clock_days for p in plans], color="tab:blue", label="wall clock")
+    axes[2].bar(x, [p.wall_clock_days for p in plans], color="tab:blue",
+                label=", ".join(sorted({f"{p.gpus} GPUs" for p in plans})))
     axes[2].set_ylabel("Wall-clock days")
     axes[2].set_title("Time to train", fontsize=9)
     for ax in axes[:2]:

@@ -7,8 +7,6 @@ Rich is imported when a table is drawn.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number
@@ -75,9 +73,9 @@ def _table(title: str, rows, columns=("", "")):
 def count(
     layers: str = typer.Option(..., "--layers", help="Transformer blocks (n_layer)."),
     d_model: str = typer.Option(..., "--d-model", help="Residual width."),
-    heads: Optional[str] = typer.Option(None, "--heads", help="Query heads (default d_model/64)."),
-    kv_heads: Optional[str] = typer.Option(None, "--kv-heads", help="Key/value heads (GQA; default = heads)."),
-    d_ff: Optional[str] = typer.Option(None, "--d-ff", help="MLP hidden width (default 4·d_model)."),
+    heads: str | None = typer.Option(None, "--heads", help="Query heads (default d_model/64)."),
+    kv_heads: str | None = typer.Option(None, "--kv-heads", help="Key/value heads (GQA; default = heads)."),
+    d_ff: str | None = typer.Option(None, "--d-ff", help="MLP hidden width (default 4·d_model)."),
     vocab: str = typer.Option("50257", "--vocab", help="Vocabulary size."),
     ctx: str = typer.Option("1024", "--ctx", help="Context length (tokens)."),
     gated: bool = typer.Option(False, "--gated", help="Gated (SwiGLU) MLP: three matrices."),
@@ -137,13 +135,13 @@ def count(
 
 @app.command()
 def plan(
-    params: Optional[str] = typer.Option(None, "--params", help="Parameters, e.g. 65B."),
-    tokens: Optional[str] = typer.Option(None, "--tokens", help="Training tokens, e.g. 1.4T."),
-    compute: Optional[str] = typer.Option(None, "--compute", help="Training FLOPs instead of params × tokens."),
+    params: str | None = typer.Option(None, "--params", help="Parameters, e.g. 65B."),
+    tokens: str | None = typer.Option(None, "--tokens", help="Training tokens, e.g. 1.4T."),
+    compute: str | None = typer.Option(None, "--compute", help="Training FLOPs instead of params × tokens."),
     gpu: str = typer.Option("H100", "--gpu", help="Accelerator name or alias (see `scalinglab hardware`)."),
     gpus: str = typer.Option("1", "--gpus", help="Devices training in parallel."),
     mfu: str = typer.Option("0.40", "--mfu", help="Model-FLOPs utilisation (default 0.40; public runs: 14-51%)."),
-    price: Optional[str] = typer.Option(None, "--price", help="USD per GPU-hour (default: the catalog's dated estimate)."),
+    price: str | None = typer.Option(None, "--price", help="USD per GPU-hour (default: the catalog's dated estimate)."),
     dtype: str = typer.Option("bf16", "--dtype", help="Peak to use: bf16, fp16, fp8, tf32, fp32."),
     zero: str = typer.Option("0", "--zero", help="ZeRO stage 0-3 over the data-parallel degree."),
     recompute: str = typer.Option("selective", "--recompute", help="Activation recomputation: none, selective, full."),
@@ -152,14 +150,14 @@ def plan(
     tp: str = typer.Option("1", "--tp", help="Tensor-parallel degree."),
     pp: str = typer.Option("1", "--pp", help="Pipeline-parallel degree."),
     convention: str = typer.Option("6N", "--convention", help="FLOP convention (non-6N needs --layers/--d-model)."),
-    layers: Optional[str] = typer.Option(None, "--layers", help="Model depth, for activation memory."),
-    d_model: Optional[str] = typer.Option(None, "--d-model", help="Model width, for activation memory."),
-    heads: Optional[str] = typer.Option(None, "--heads", help="Attention heads (default d_model/64)."),
+    layers: str | None = typer.Option(None, "--layers", help="Model depth, for activation memory."),
+    d_model: str | None = typer.Option(None, "--d-model", help="Model width, for activation memory."),
+    heads: str | None = typer.Option(None, "--heads", help="Attention heads (default d_model/64)."),
     vocab: str = typer.Option("50257", "--vocab", help="Vocabulary size (with --layers/--d-model)."),
-    peak_tflops: Optional[str] = typer.Option(None, "--peak-tflops", help="Override the dense peak for --dtype (TFLOP/s)."),
-    memory_gb: Optional[str] = typer.Option(None, "--memory-gb", help="Override device memory (GB)."),
-    bandwidth_gbs: Optional[str] = typer.Option(None, "--bandwidth-gbs", help="Override memory bandwidth (GB/s)."),
-    catalog: Optional[str] = typer.Option(None, "--catalog", help="TOML file of extra accelerators."),
+    peak_tflops: str | None = typer.Option(None, "--peak-tflops", help="Override the dense peak for --dtype (TFLOP/s)."),
+    memory_gb: str | None = typer.Option(None, "--memory-gb", help="Override device memory (GB)."),
+    bandwidth_gbs: str | None = typer.Option(None, "--bandwidth-gbs", help="Override memory bandwidth (GB/s)."),
+    catalog: str | None = typer.Option(None, "--catalog", help="TOML file of extra accelerators."),
     as_json: bool = JSON_OPTION,
 ):
     """Training FLOPs, PF-days, GPU-hours, wall-clock, cost and memory per GPU."""
@@ -248,8 +246,8 @@ def plan(
 
 @app.command()
 def hardware(
-    name: Optional[str] = typer.Argument(None, help="One accelerator to describe (default: list all)."),
-    catalog: Optional[str] = typer.Option(None, "--catalog", help="TOML file of extra accelerators."),
+    name: str | None = typer.Argument(None, help="One accelerator to describe (default: list all)."),
+    catalog: str | None = typer.Option(None, "--catalog", help="TOML file of extra accelerators."),
     as_json: bool = JSON_OPTION,
 ):
     """The accelerator catalog: dense peaks per dtype, memory, bandwidth, dated default prices."""

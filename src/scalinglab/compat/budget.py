@@ -28,10 +28,7 @@ from scalinglab.plan.budget import DEFAULT_MFU, train_plan
 
 def _dtype_for(gpu_type: str, dtype: str | None) -> str:
     """The seed priced every device at its 16-bit tensor peak: bf16, or fp16 where bf16 is absent."""
-    if dtype is not None:
-        return dtype
-    peaks = get_accelerator(gpu_type).peak_flops
-    return "bf16" if "bf16" in peaks else "fp16"
+    return get_accelerator(gpu_type).half_precision if dtype is None else dtype
 
 
 class ComputeBudgetCalculator:

@@ -15,6 +15,14 @@ Parameter layout (what is counted, in the order nanoGPT builds it):
 "Non-embedding" parameters (Kaplan et al. 2020 §2.1) exclude the token and position embeddings and
 an untied output head; they keep norms and biases. ``kaplan_params`` is Kaplan's N exactly (weight
 matrices of attention and MLP only), and ``approx_12ld2`` the familiar 12·L·d² estimate of it.
+``chinchilla_params`` is Chinchilla's own count of the same shape (relative positions, biases),
+the N of Hoffmann et al.'s Table A4.
+
+FLOPs: :meth:`TransformerShape.flops_per_token` gives TRAINING FLOPs per token (3 × forward) under
+the named conventions of :data:`FLOP_CONVENTIONS` (PLANNER.md §1, convention table §1.7), each
+reproducing its paper's published vectors: ``6N`` (the budgeting headline), ``kaplan``,
+``chinchilla`` (App. F, everything counted: the "full" count the sweep budgets with),
+``chinchilla_no_embed`` (Table A4's way), ``palm``, ``deepseek`` and the Megatron family.
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ Your own devices (or your own prices for ours) go in a TOML file, loaded with
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
-from typing import Mapping
 
+from scalinglab.core.units import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Dtype keys of :attr:`Accelerator.peak_flops`.
@@ -57,6 +57,10 @@ def normalise_dtype(dtype: str) -> str:
     if key not in DTYPES:
         raise ScalingLabError(f"unknown dtype {dtype!r}; choose one of: {', '.join(DTYPES)}")
     return key
+
+
+def _positive(value, name: str) -> float:
+    return parse_number(value, name=name)
 
 
 def _key(name: str) -> str:
@@ -107,13 +111,15 @@ class Accelerator:
         if not peaks:
             raise ScalingLabError(f"accelerator {self.name!r}: needs at least one peak FLOP/s figure")
         for dtype, value in peaks.items():
-            _check_positive(value, f"accelerator {self.name!r} peak {dtype}")
-        _check_positive(self.memory_bytes, f"accelerator {self.name!r} memory")
-        _check_positive(self.bandwidth_bytes_per_s, f"accelerator {self.name!r} bandwidth")
+            _positive(value, f"accelerator {self.name!r} peak {dtype}")
+        _positive(self.memory_bytes, f"accelerator {self.name!r} memory")
+        _positive(self.bandwidth_bytes_per_s, f"accelerator {self.name!r} bandwidth")
         if self.price_per_hour is not None:
-            _check_positive(self.price_per_hour, f"accelerator {self.name!r} price_per_hour")
-        object.__setattr__(self, "peak_flops", MappingProxyType(peaks))
-        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+            _positive(self.price_per_hour, f"accelerator {self.name!r} price_per_hour")
+        # Own copies, so a caller's dict is never shared (plain dicts: an Accelerator must pickle,
+        # e.g. into a Ray task).
+        object.__setattr__(self, "peak_flops", peaks)
+        object.__setattr__(self, "sources", dict(self.sources))
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
     def peak(self, dtype: str = "bf16") -> float:
@@ -126,6 +132,11 @@ class Accelerator:
                 f"or give --peak-tflops"
             )
         return self.peak_flops[key]
+
+    @property
+    def half_precision(self) -> str:
+        """The 16-bit matmul format to plan with: ``bf16``, or ``fp16`` where bf16 is absent (V100)."""
+        return next(d for d in ("bf16", "fp16", "fp32", "tf32", "fp8") if d in self.peak_flops)
 
     @property
     def memory_gb(self) -> float:
@@ -147,18 +158,18 @@ class Accelerator:
         """A copy with user figures (the CLI's ``--peak-tflops/--memory-gb/--bandwidth-gbs``)."""
         peaks, sources = dict(self.peak_flops), dict(self.sources)
         if peak_tflops is not None:
-            peaks[normalise_dtype(dtype)] = _check_positive(peak_tflops, "peak_tflops") * TERA
+            peaks[normalise_dtype(dtype)] = _positive(peak_tflops, "peak_tflops") * TERA
             sources["peak"] = f"user override ({normalise_dtype(dtype)} {peak_tflops:g} TFLOP/s)"
         changes = {"peak_flops": peaks, "sources": sources}
         if memory_gb is not None:
-            changes["memory_bytes"] = _check_positive(memory_gb, "memory_gb") * GIGA
+            changes["memory_bytes"] = _positive(memory_gb, "memory_gb") * GIGA
             sources["memory"] = "user override"
         if bandwidth_gbs is not None:
-            changes["bandwidth_bytes_per_s"] = _check_positive(bandwidth_gbs, "bandwidth_gbs") * GIGA
+            changes["bandwidth_bytes_per_s"] = _positive(bandwidth_gbs, "bandwidth_gbs") * GIGA
             sources["bandwidth"] = "user override"
         if price_per_hour is not None:
             changes.update(
-                price_per_hour=_check_positive(price_per_hour, "price_per_hour"),
+                price_per_hour=_positive(price_per_hour, "price_per_hour"),
                 price_date="",
                 price_source="user-supplied",
                 price_kind="",
@@ -180,16 +191,6 @@ class Accelerator:
             "sources": dict(self.sources),
             "notes": self.notes,
         }
-
-
-def _check_positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
-    if not number > 0 or number == float("inf"):
-        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
-    return number
 
 
 def _tflops(**peaks: float) -> dict[str, float]:
@@ -476,14 +477,14 @@ def _from_toml(name: str, fields: Mapping, base: Accelerator | None) -> Accelera
         table = fields["peak_tflops"]
         if not isinstance(table, Mapping) or not table:
             raise ScalingLabError(f"hardware catalog: {where} peak_tflops must be a table like {{ bf16 = 989 }}")
-        peaks = {normalise_dtype(k): _check_positive(v, f"{where} peak_tflops.{k}") * TERA for k, v in table.items()}
+        peaks = {normalise_dtype(k): _positive(v, f"{where} peak_tflops.{k}") * TERA for k, v in table.items()}
     sources = dict(base.sources) if base else {}
     for figure, key in (("peak", "peak_tflops"), ("memory", "memory_gb"), ("bandwidth", "bandwidth_gbs")):
         if key in fields:
             sources[figure] = "user catalog"
     sources.update(dict(fields.get("sources", {})))
     if "price_per_hour" in fields:  # a new price comes with its own date/source, never the old ones
-        price = _check_positive(fields["price_per_hour"], f"{where} price_per_hour")
+        price = _positive(fields["price_per_hour"], f"{where} price_per_hour")
         price_info = {"price_date": "", "price_source": "user catalog", "price_kind": ""}
     else:
         price = base.price_per_hour if base else None
@@ -493,10 +494,10 @@ def _from_toml(name: str, fields: Mapping, base: Accelerator | None) -> Accelera
         name=base.name if base else name,
         aliases=tuple(fields.get("aliases", base.aliases if base else ())),
         peak_flops=peaks,
-        memory_bytes=_check_positive(fields["memory_gb"], f"{where} memory_gb") * GIGA
+        memory_bytes=_positive(fields["memory_gb"], f"{where} memory_gb") * GIGA
         if "memory_gb" in fields
         else base.memory_bytes,
-        bandwidth_bytes_per_s=_check_positive(fields["bandwidth_gbs"], f"{where} bandwidth_gbs") * GIGA
+        bandwidth_bytes_per_s=_positive(fields["bandwidth_gbs"], f"{where} bandwidth_gbs") * GIGA
         if "bandwidth_gbs" in fields
         else base.bandwidth_bytes_per_s,
         sources=sources,

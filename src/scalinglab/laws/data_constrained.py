@@ -162,9 +162,10 @@ class DataConstrainedLaw:
 
         Follows the authors' grid search (README): start from the Chinchilla optimum (N0, D0) of
         this law at ``compute``; for each i in linspace(1.0001, 3, 500) try (N0/i, D0·i) and
-        (N0·i, D0/i), with U = min(unique_tokens, D), and keep the lowest loss. If the best point
-        lies on the grid's outer edge the span is tripled and the search repeated, so the answer
-        is never an artefact of the grid's extent.
+        (N0·i, D0/i), with U = min(unique_tokens, D), and keep the lowest loss. The Chinchilla
+        point itself is a candidate too (it wins when the unique tokens do not bind). If the best
+        point lies on the grid's outer edge the span is tripled and the search repeated, so the
+        answer is never an artefact of the grid's extent.
         """
         c = float(_positive(compute, "compute"))
         u_max = float(_positive(unique_tokens, "unique_tokens"))
@@ -174,12 +175,14 @@ class DataConstrainedLaw:
         while True:
             i = np.linspace(lo, hi, int(count))
             # Same order as the README loop: at each i, first more data, then more parameters.
-            d = np.stack([d0 * i, d0 / i], axis=1).ravel()
-            n = np.stack([n0 / i, n0 * i], axis=1).ravel()
+            # The Chinchilla point itself (i = 1) goes last, so it wins only where it is strictly
+            # better than every grid point, i.e. where the data constraint does not bind.
+            d = np.append(np.stack([d0 * i, d0 / i], axis=1).ravel(), d0)
+            n = np.append(np.stack([n0 / i, n0 * i], axis=1).ravel(), n0)
             u = np.minimum(u_max, d)
             losses = np.asarray(self.predict(n, d, u))
             best = int(np.argmin(losses))  # first minimum, like the README's strict '<'
-            if best // 2 < count - 1 or hi >= 1e6:
+            if best == d.size - 1 or best // 2 < count - 1 or hi >= 1e6:
                 break
             hi = hi * 3.0
             count = int(count) * 2

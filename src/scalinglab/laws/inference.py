@@ -45,7 +45,7 @@ def resolve_law(law) -> ParametricLaw:
     if not isinstance(law, ParametricLaw):
         raise ScalingLabError(
             f"law {getattr(law, 'name', law)!r} is not of the Chinchilla form E + A/N^a + B/D^b; "
-            "inference-aware allocation needs one (e.g. hoffmann2022, epoch2024)")
+            "this calculation needs one (e.g. hoffmann2022, epoch2024)")
     return law
 
 

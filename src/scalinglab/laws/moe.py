@@ -87,7 +87,7 @@ class GranularityLaw:
         N = k·N_act, k = 1 + (E − 1)·2/3 (:func:`total_params`), the parameter term becomes
         (g/G^γ + a)·k^(−α)·N_act^(−α). ``optimum(F)`` of the result is then the compute-optimal
         active size and tokens (routing FLOPs of Eq. 10 ignored). With E = 64 this lands within
-        5% of Table 2's active sizes, tokens within 20% (Table 2's FLOPs include routing and
+        6% of Table 2's active sizes, tokens within 20% (Table 2's FLOPs include routing and
         attention: 6·N_act·D/F = 0.89–0.96) and losses 1–1.4% below the table [C].
         """
         k = float(total_params(1.0, expansion))

@@ -13,7 +13,6 @@ recomputation is not counted as useful work (PLANNER.md §0.3), so do not feed i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape, check_convention
@@ -23,6 +22,7 @@ from scalinglab.core.units import (
     SECONDS_PER_HOUR,
     flops_to_gpu_hours,
     flops_to_pf_days,
+    parse_number,
 )
 from scalinglab.errors import ScalingLabError
 
@@ -76,24 +76,8 @@ class TrainPlan:
         }
 
 
-def _positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
-    return number
-
-
-def _count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-        raise ScalingLabError(f"{name}: must be a whole number >= 1, got {value!r}")
-    return int(value)
-
-
 def _mfu(value) -> float:
-    mfu = _positive(value, "mfu")
+    mfu = parse_number(value, name="mfu")
     if mfu > 1:
         raise ScalingLabError(f"mfu: must be a fraction in (0, 1], got {value!r}")
     return mfu
@@ -101,7 +85,7 @@ def _mfu(value) -> float:
 
 def _price(accelerator: Accelerator, price_per_gpu_hour) -> tuple[float | None, str]:
     if price_per_gpu_hour is not None:
-        return _positive(price_per_gpu_hour, "price_per_gpu_hour"), "user-supplied"
+        return parse_number(price_per_gpu_hour, name="price_per_gpu_hour"), "user-supplied"
     if accelerator.price_per_hour is None:
         return None, f"no default price for {accelerator.name}; pass a price per GPU-hour"
     label = f"approximate default: {accelerator.price_source}"
@@ -121,7 +105,7 @@ def training_flops(
     see :data:`scalinglab.core.architecture.FLOP_CONVENTIONS`.
     """
     check_convention(convention)
-    tokens = _positive(tokens, "tokens")
+    tokens = parse_number(tokens, name="tokens")
     if shape is not None:
         return shape.flops_per_token(convention) * tokens
     if convention != "6N":
@@ -129,7 +113,7 @@ def training_flops(
             f"convention {convention!r} needs the model shape (layers, d_model, ...); with only a "
             f"parameter count use '6N'"
         )
-    return 6.0 * _positive(params, "params") * tokens
+    return 6.0 * parse_number(params, name="params") * tokens
 
 
 def train_plan(
@@ -174,27 +158,26 @@ def train_plan(
     TrainPlan
     """
     accelerator = get_accelerator(gpu)
-    gpus = _count(gpus, "gpus")
+    gpus = parse_number(gpus, name="gpus", integer=True)
     mfu = _mfu(mfu)
     dtype = normalise_dtype(dtype)
     peak = accelerator.peak(dtype)
     if shape is not None and params is None:
         params = shape.total_params
+    params = None if params is None else parse_number(params, name="params")
+    tokens = None if tokens is None else parse_number(tokens, name="tokens")
     flops_given = flops is not None
-    if not flops_given:
-        if tokens is None or (params is None and shape is None):
-            raise ScalingLabError("give params and tokens, or the training compute (flops)")
-        flops = training_flops(params, tokens, convention=convention, shape=shape)
+    if flops_given:
+        flops = parse_number(flops, name="flops")
+    elif tokens is None or params is None:
+        raise ScalingLabError("give params and tokens, or the training compute (flops)")
     else:
-        flops = _positive(flops, "flops")
-        for value, name in ((params, "params"), (tokens, "tokens")):
-            if value is not None:
-                _positive(value, name)
+        flops = training_flops(params, tokens, convention=convention, shape=shape)
     gpu_hours = flops_to_gpu_hours(flops, peak, mfu)
     price, price_source = _price(accelerator, price_per_gpu_hour)
     return TrainPlan(
-        params=None if params is None else float(params),
-        tokens=None if tokens is None else float(tokens),
+        params=params,
+        tokens=tokens,
         flops=float(flops),
         pf_days=flops_to_pf_days(flops),
         gpu_hours=gpu_hours,
@@ -231,19 +214,19 @@ def max_compute_for(
     if len(given) != 1:
         raise ScalingLabError("give exactly one budget: days (wall-clock), gpu_days or usd")
     accelerator = get_accelerator(gpu)
-    gpus = _count(gpus, "gpus")
+    gpus = parse_number(gpus, name="gpus", integer=True)
     peak = accelerator.peak(dtype) * _mfu(mfu)
     if days is not None:
-        device_seconds = _positive(days, "days") * SECONDS_PER_DAY * gpus
+        device_seconds = parse_number(days, name="days") * SECONDS_PER_DAY * gpus
     elif gpu_days is not None:
-        device_seconds = _positive(gpu_days, "gpu_days") * SECONDS_PER_DAY
+        device_seconds = parse_number(gpu_days, name="gpu_days") * SECONDS_PER_DAY
     else:
         price, _ = _price(accelerator, price_per_gpu_hour)
         if price is None:
             raise ScalingLabError(
                 f"no default price for {accelerator.name}; pass price_per_gpu_hour to budget in dollars"
             )
-        device_seconds = _positive(usd, "usd") / price * SECONDS_PER_HOUR
+        device_seconds = parse_number(usd, name="usd") / price * SECONDS_PER_HOUR
     return device_seconds * peak
 
 
@@ -272,15 +255,15 @@ def max_tokens_for(
 
 def implied_mfu(flops: float, gpu_hours: float, peak_flops_per_s: float) -> float:
     """Whole-run MFU implied by reported device-hours: flops / (hours × 3600 × peak)."""
-    return _positive(flops, "flops") / (
-        _positive(gpu_hours, "gpu_hours") * SECONDS_PER_HOUR * _positive(peak_flops_per_s, "peak")
+    return parse_number(flops, name="flops") / (
+        parse_number(gpu_hours, name="gpu_hours") * SECONDS_PER_HOUR * parse_number(peak_flops_per_s, name="peak")
     )
 
 
 def mfu_from_throughput(flops_per_token: float, tokens_per_s: float, devices: int, peak_flops_per_s: float) -> float:
     """MFU from measured throughput (PaLM App. B): flops/token × tokens/s / (devices × peak)."""
     return (
-        _positive(flops_per_token, "flops_per_token")
-        * _positive(tokens_per_s, "tokens_per_s")
-        / (_count(devices, "devices") * _positive(peak_flops_per_s, "peak"))
+        parse_number(flops_per_token, name="flops_per_token")
+        * parse_number(tokens_per_s, name="tokens_per_s")
+        / (parse_number(devices, name="devices", integer=True) * parse_number(peak_flops_per_s, name="peak"))
     )

@@ -160,6 +160,7 @@ def simulate(law: ParametricLaw) -> dict:
         "total_loss_slope": tot["loss_slope"],
         "chinchilla_exponent": law.a,
         "limits": exponent_limits(law),
+        "local_exponent": {f"{n:.0e}": local_exponent(n, law) for n in (1e4, 1e6, 1e8, 1e10)},
         "frontier": {"non_embedding": ne, "total": tot},
         "models": {"non_embedding": setup.non_embedding.tolist(), "total": setup.total.tolist()},
     }

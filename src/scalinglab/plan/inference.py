@@ -16,43 +16,33 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape
 from scalinglab.core.hardware import Accelerator, get_accelerator
-from scalinglab.core.units import SECONDS_PER_HOUR
+from scalinglab.core.units import SECONDS_PER_HOUR, parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.plan.memory import element_bytes, kv_cache_bytes
-
-
-def _positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
-    return number
 
 
 def decode_flops_per_token(shape: TransformerShape, position: int | None = None) -> float:
     """Forward FLOPs to generate the token at ``position`` (default ``ctx``) with a KV cache:
     2·N_matmul + 4·n_layer·t·d_attn + 2·d·V."""
-    t = shape.ctx if position is None else _positive(position, "position")
+    t = shape.ctx if position is None else parse_number(position, name="position")
     return 2.0 * shape.kaplan_params + 4.0 * shape.n_layer * t * shape.attn_dim + 2.0 * shape.d_model * shape.vocab
 
 
 def prefill_flops(shape: TransformerShape, prompt_tokens: int) -> float:
     """Forward FLOPs to prefill ``prompt_tokens`` tokens (causal attention), logits for the last
     one only: 2·N_matmul·P + 2·n_layer·P²·d_attn + 2·d·V."""
-    p = _positive(prompt_tokens, "prompt_tokens")
+    p = parse_number(prompt_tokens, name="prompt_tokens")
     return 2.0 * shape.kaplan_params * p + 2.0 * shape.n_layer * p**2 * shape.attn_dim + 2.0 * shape.d_model * shape.vocab
 
 
 def generation_flops(shape: TransformerShape, prompt_tokens: int, new_tokens: int) -> float:
     """Forward FLOPs of one request: prefill, then ``new_tokens`` decode steps."""
-    p, n = int(_positive(prompt_tokens, "prompt_tokens")), int(_positive(new_tokens, "new_tokens"))
+    p = parse_number(prompt_tokens, name="prompt_tokens", integer=True)
+    n = parse_number(new_tokens, name="new_tokens", integer=True)
     # Σ_{t=p+1}^{p+n} of the decode cost; the attention term sums to 4·L·d_attn·(n·p + n(n+1)/2).
     positions = n * p + n * (n + 1) / 2
     decode = n * (2.0 * shape.kaplan_params + 2.0 * shape.d_model * shape.vocab)
@@ -73,28 +63,27 @@ def decode_seconds_per_token(
     One step yields one token per sequence in the batch; ``kv_bytes`` is the cache read that step.
     """
     accelerator = get_accelerator(gpu)
-    eta = _positive(memory_efficiency, "memory_efficiency")
+    eta = parse_number(memory_efficiency, name="memory_efficiency")
     if eta > 1:
         raise ScalingLabError(f"memory_efficiency: must be in (0, 1], got {memory_efficiency!r}")
-    if not math.isfinite(float(kv_bytes)) or kv_bytes < 0:
-        raise ScalingLabError(f"kv_bytes: must be >= 0, got {kv_bytes!r}")
-    gpus = int(_positive(gpus, "gpus"))
-    return (_positive(weight_bytes, "weight_bytes") + kv_bytes) / (gpus * accelerator.bandwidth_bytes_per_s * eta)
+    kv_bytes = parse_number(kv_bytes, name="kv_bytes", allow_zero=True)
+    weight_bytes = parse_number(weight_bytes, name="weight_bytes")
+    gpus = parse_number(gpus, name="gpus", integer=True)
+    return (weight_bytes + kv_bytes) / (gpus * accelerator.bandwidth_bytes_per_s * eta)
 
 
 def cost_per_million_tokens(price_per_gpu_hour: float, gpus: int, tokens_per_s: float) -> float:
     """USD per 1M generated tokens: $/GPU-h × gpus / (aggregate tokens/s × 3600) × 1e6."""
-    hourly = _positive(price_per_gpu_hour, "price_per_gpu_hour") * _positive(gpus, "gpus")
-    return hourly / (_positive(tokens_per_s, "tokens_per_s") * SECONDS_PER_HOUR) * 1e6
+    hourly = parse_number(price_per_gpu_hour, name="price_per_gpu_hour") * parse_number(gpus, name="gpus")
+    return hourly / (parse_number(tokens_per_s, name="tokens_per_s") * SECONDS_PER_HOUR) * 1e6
 
 
 def _compute_dtype(accelerator: Accelerator, weight_dtype: str) -> str:
     """The matmul format decode runs in: fp8 for fp8 weights where supported, else bf16 (fp16 on
     devices without bf16; weight-only int8/int4 still multiplies in 16 bits)."""
-    peaks = accelerator.peak_flops
-    if str(weight_dtype).lower() == "fp8" and "fp8" in peaks:
+    if str(weight_dtype).lower() == "fp8" and "fp8" in accelerator.peak_flops:
         return "fp8"
-    return next((d for d in ("bf16", "fp16", "fp32") if d in peaks), next(iter(peaks)))
+    return accelerator.half_precision
 
 
 @dataclass(frozen=True)
@@ -150,13 +139,14 @@ def decode_plan(
         if shape is None:
             raise ScalingLabError("give params or a model shape")
         params = shape.total_params
-    params = _positive(params, "params")
-    batch = int(_positive(batch, "batch"))
+    params = parse_number(params, name="params")
+    batch = parse_number(batch, name="batch", integer=True)
     weights = params * element_bytes(weight_dtype)
     kv = 0.0 if shape is None else kv_cache_bytes(shape, context, batch, kv_dtype)
     memory_s = decode_seconds_per_token(weights, accelerator, gpus, kv_bytes=kv, memory_efficiency=memory_efficiency)
     peak = accelerator.peak(_compute_dtype(accelerator, weight_dtype))
-    compute_s = 2.0 * params * batch / (int(gpus) * peak * _positive(mfu, "mfu"))
+    gpus = parse_number(gpus, name="gpus", integer=True)
+    compute_s = 2.0 * params * batch / (gpus * peak * parse_number(mfu, name="mfu"))
     step = max(memory_s, compute_s)
     return DecodePlan(
         params=params,
@@ -167,6 +157,6 @@ def decode_plan(
         compute_seconds_per_step=compute_s,
         crossover_batch=peak * element_bytes(weight_dtype) / (2.0 * accelerator.bandwidth_bytes_per_s),
         gpu=accelerator.name,
-        gpus=int(gpus),
+        gpus=gpus,
         batch=batch,
     )

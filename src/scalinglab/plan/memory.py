@@ -17,11 +17,11 @@ Byte counts are per device and in bytes (1 GB = 1e9 bytes in the printed figures
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape
-from scalinglab.core.hardware import Accelerator, get_accelerator
+from scalinglab.core.hardware import Accelerator, get_accelerator, normalise_dtype
+from scalinglab.core.units import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Bytes per stored number by format (int4 packs two per byte).
@@ -36,26 +36,14 @@ ZERO_STAGES = (0, 1, 2, 3)
 def element_bytes(dtype: str) -> float:
     """Bytes per element of ``dtype`` (``bf16`` -> 2, ``int4`` -> 0.5)."""
     key = str(dtype).strip().lower()
-    key = {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32"}.get(key, key)
     if key not in BYTES_PER_ELEMENT:
-        raise ScalingLabError(f"unknown dtype {dtype!r}; choose one of: {', '.join(BYTES_PER_ELEMENT)}")
+        try:
+            key = normalise_dtype(key)  # bfloat16 -> bf16, ...
+        except ScalingLabError:
+            raise ScalingLabError(
+                f"unknown dtype {dtype!r}; choose one of: {', '.join(BYTES_PER_ELEMENT)}"
+            ) from None
     return BYTES_PER_ELEMENT[key]
-
-
-def _positive(value, name: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ScalingLabError(f"{name}: must be a positive finite number, got {value!r}")
-    return number
-
-
-def _degree(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 1:
-        raise ScalingLabError(f"{name}: must be a whole number >= 1, got {value!r}")
-    return int(value)
 
 
 # ----- model states ---------------------------------------------------------------------------------
@@ -101,8 +89,8 @@ def model_state_bytes(
     weight_bytes, grad_bytes, optimizer_bytes : float
         Bytes per parameter: 2, 2 and K = 12 for mixed-precision Adam (16 in all).
     """
-    psi = _positive(params, "params") / _degree(model_parallel, "model_parallel")
-    dp = _degree(dp, "dp")
+    psi = parse_number(params, name="params") / parse_number(model_parallel, name="model_parallel", integer=True)
+    dp = parse_number(dp, name="dp", integer=True)
     if zero not in ZERO_STAGES or isinstance(zero, bool):
         raise ScalingLabError(f"zero: ZeRO stage must be 0, 1, 2 or 3, got {zero!r}")
     shard = lambda stage: dp if zero >= stage else 1  # noqa: E731 - reads like the paper's table
@@ -137,9 +125,9 @@ def activation_bytes_per_layer(
     """
     if recompute not in RECOMPUTE:
         raise ScalingLabError(f"recompute: choose one of {', '.join(RECOMPUTE)}, got {recompute!r}")
-    s, b = _positive(seq, "seq"), _positive(micro_batch, "micro_batch")
-    h, a = _positive(d_model, "d_model"), _positive(n_head, "n_head")
-    t = _degree(tp, "tp")
+    s, b = parse_number(seq, name="seq"), parse_number(micro_batch, name="micro_batch")
+    h, a = parse_number(d_model, name="d_model"), parse_number(n_head, name="n_head")
+    t = parse_number(tp, name="tp", integer=True)
     sbh = s * b * h
     if recompute == "full":
         return 2.0 * sbh
@@ -234,7 +222,7 @@ def training_memory(
     ``ctx`` unless ``seq`` is given); ``recompute`` defaults to ``"selective"``, which is also
     what FlashAttention-style kernels need. ``gpu`` adds its memory as ``capacity``.
     """
-    gpus, tp, pp = _degree(gpus, "gpus"), _degree(tp, "tp"), _degree(pp, "pp")
+    gpus, tp, pp = (parse_number(v, name=n, integer=True) for v, n in ((gpus, "gpus"), (tp, "tp"), (pp, "pp")))
     if gpus % (tp * pp):
         raise ScalingLabError(f"gpus {gpus} is not divisible by tp × pp = {tp * pp}")
     if params is None:
@@ -267,7 +255,7 @@ def kv_cache_bytes(shape: TransformerShape, context: int | None = None, batch: i
     """KV-cache bytes for ``batch`` sequences of ``context`` tokens (default ``shape.ctx``)."""
     context = shape.ctx if context is None else context
     per_token = kv_cache_bytes_per_token(shape.n_layer, shape.n_kv_head, shape.head_dim, dtype)
-    return per_token * _positive(context, "context") * _positive(batch, "batch")
+    return per_token * parse_number(context, name="context") * parse_number(batch, name="batch")
 
 
 @dataclass(frozen=True)
@@ -310,6 +298,6 @@ def inference_memory(
         if shape is None:
             raise ScalingLabError("give params or a model shape")
         params = shape.total_params
-    weights = _positive(params, "params") * element_bytes(weight_dtype)
+    weights = parse_number(params, name="params") * element_bytes(weight_dtype)
     kv = 0.0 if shape is None else kv_cache_bytes(shape, context, batch, kv_dtype)
-    return InferenceMemory(weights, kv, _degree(gpus, "gpus"))
+    return InferenceMemory(weights, kv, parse_number(gpus, name="gpus", integer=True))

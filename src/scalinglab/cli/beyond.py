@@ -1,0 +1,369 @@
+"""``scalinglab emergence``, ``data``, ``compare``, ``explain-gap``: questions beyond "how big".
+
+Thin shells over :mod:`scalinglab.laws.emergence`, :mod:`scalinglab.laws.downstream`,
+:mod:`scalinglab.plan.data`, :mod:`scalinglab.plan.compare` and :mod:`scalinglab.plan.gap`. Each
+builds one payload dict and prints it as one JSON object (``--json``) or as Rich tables.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.errors import ScalingLabError
+
+
+def _numbers(text: str, name: str, allow_zero: bool = False) -> list[float]:
+    """A comma-separated list of human numbers (``8,32`` or ``16,8,4``)."""
+    parts = [p for p in str(text).split(",") if p.strip()]
+    if not parts:
+        raise ScalingLabError(f"{name}: expected a comma-separated list of numbers, got {text!r}")
+    return [number(p, name, allow_zero=allow_zero) for p in parts]
+
+
+def _fmt(value) -> str:
+    from scalinglab.core.units import format_number
+
+    return "-" if value is None else format_number(value)
+
+
+# ----- emergence ---------------------------------------------------------------------------------
+def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None,
+                      training_data="rpj") -> dict:
+    """Wei et al. abilities by scale or by task, plus Gadre's loss -> error where asked."""
+    from scalinglab.laws.downstream import gadre_error_law, gadre_loss_law
+    from scalinglab.laws.emergence import (
+        SCHAEFFER_CAVEAT,
+        SOURCE,
+        emergence_report,
+        find_task,
+        wei_table,
+    )
+
+    if params is not None and flops is not None:
+        raise ScalingLabError("give --params or --flops, not both")
+    if tokens is not None and params is None:
+        raise ScalingLabError("--tokens needs --params (to predict the loss from N and D)")
+    if params is not None or flops is not None:
+        payload = emergence_report(params=params, flops=flops)
+    else:
+        payload = {"axis": None, "scale": None,
+                   "rows": [r.as_dict() for r in wei_table()],
+                   "caveat": SCHAEFFER_CAVEAT, "source": SOURCE}
+    if task is not None:
+        payload["task"] = [r.as_dict() for r in find_task(task)]
+    if tokens is not None:
+        law = gadre_loss_law(training_data)
+        payload["tokens"] = tokens
+        payload["predicted_c4_loss"] = float(law.predict_tokens(params, tokens))
+        payload["loss_law"] = {"name": law.name, "source": law.source}
+        if loss is None:
+            loss = payload["predicted_c4_loss"]
+    if loss is not None:
+        payload["downstream"] = {
+            "loss": loss,
+            "top1_error_17_tasks": float(gadre_error_law(training_data, 17).predict(loss)),
+            "top1_error_46_tasks": float(gadre_error_law(training_data, 46).predict(loss)),
+            "training_data": training_data,
+            "source": gadre_error_law(training_data, 17).source,
+            "note": "average top-1 error over Gadre et al.'s task suites; loss is C4-eval loss",
+        }
+    return payload
+
+
+def _render_emergence(payload: dict) -> None:
+    from rich.table import Table
+
+    out = console()
+
+    def table(title, rows):
+        t = Table(title=title)
+        for col in ("#", "ability", "FLOPs", "params", "model"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(str(r["row"]), r["ability"], _fmt(r["flops"]), _fmt(r["params"]), r["model"])
+        out.print(t)
+
+    if payload.get("axis"):
+        scale = _fmt(payload["scale"])
+        table(f"Emerged by {payload['axis']} = {scale}", payload["emerged"])
+        nxt = payload["next"]
+        if nxt:
+            table("Nearest thresholds above", nxt)
+    elif "rows" in payload:
+        table("Wei et al. 2022 Table 1", payload["rows"])
+    if "task" in payload:
+        table("Task", payload["task"])
+    if "downstream" in payload:
+        d = payload["downstream"]
+        if "predicted_c4_loss" in payload:
+            out.print(f"Gadre et al. loss law: C4 loss {payload['predicted_c4_loss']:.4f}")
+        out.print(f"At loss {d['loss']:.4f}: average top-1 error {d['top1_error_17_tasks']:.3f} "
+                  f"(17 tasks), {d['top1_error_46_tasks']:.3f} (46 tasks)  [dim]{d['source']}[/dim]")
+    out.print(f"[dim]{payload['source']}. {payload['caveat']}[/dim]")
+
+
+@app.command()
+def emergence(
+    params: str | None = typer.Option(None, "--params", help="Model size N (e.g. 70B)."),
+    flops: str | None = typer.Option(None, "--flops", help="Training FLOPs C (e.g. 3e23)."),
+    task: str | None = typer.Option(None, "--task", help="Look up an ability (e.g. MMLU)."),
+    loss: str | None = typer.Option(None, "--loss", help="C4 loss -> downstream error (Gadre)."),
+    tokens: str | None = typer.Option(None, "--tokens", help="With --params: predict the loss."),
+    training_data: str = typer.Option("rpj", "--training-data", help="Gadre set: c4, rpj, refinedweb."),
+    as_json: bool = JSON_OPTION,
+):
+    """Which emergent abilities (Wei et al. 2022) a scale has reached, and loss -> accuracy."""
+    payload = emergence_payload(
+        params=None if params is None else number(params, "--params"),
+        flops=None if flops is None else number(flops, "--flops"),
+        task=task,
+        loss=None if loss is None else number(loss, "--loss"),
+        tokens=None if tokens is None else number(tokens, "--tokens"),
+        training_data=training_data,
+    )
+    emit(payload, as_json, lambda: _render_emergence(payload))
+
+
+# ----- data --------------------------------------------------------------------------------------
+def data_payload(params=None, compute=None, law="hoffmann2022", unique_tokens=None, corpus=None,
+                 overtrain=(2.0, 5.0, 10.0)) -> dict:
+    """Tokens needed by regime; corpora; the stock; repetition costs for a unique-token limit."""
+    from scalinglab.laws.data_constrained import data_constrained_optimum
+    from scalinglab.laws.registry import get_law
+    from scalinglab.plan.data import check_unique_tokens, data_plan, get_corpus
+
+    if (params is None) == (compute is None):
+        raise ScalingLabError("give exactly one of --params or --compute")
+    if unique_tokens is not None and corpus is not None:
+        raise ScalingLabError("give --unique-tokens or --corpus, not both")
+    the_law = get_law(law)
+    if compute is not None:
+        params = the_law.optimum(compute).params
+    if corpus is not None:
+        unique_tokens = get_corpus(corpus).tokens
+    if unique_tokens is not None:
+        unique_tokens = check_unique_tokens(unique_tokens)
+    payload = data_plan(params, the_law, unique_tokens=unique_tokens, overtrain=overtrain)
+    if corpus is not None:
+        payload["corpus"] = get_corpus(corpus).as_dict()
+    if compute is not None:
+        payload["flops"] = compute
+        if unique_tokens is not None:
+            payload["data_constrained_optimum"] = data_constrained_optimum(compute, unique_tokens)
+    return payload
+
+
+def _render_data(payload: dict) -> None:
+    from rich.table import Table
+
+    out = console()
+    t = Table(title=f"Tokens for N = {_fmt(payload['params'])} ({payload['law']})")
+    cols = ["regime", "tokens", "tokens/param", "loss", "% of web stock"]
+    repeat = "unique_tokens" in payload
+    if repeat:
+        cols += ["epochs", "repeat value", "loss penalty"]
+    for c in cols:
+        t.add_column(c, justify="left" if c == "regime" else "right")
+    for r in payload["regimes"]:
+        cells = [r["regime"], _fmt(r["tokens"]), f"{r['tokens_per_param']:.1f}", f"{r['loss']:.4f}",
+                 f"{100 * r['fraction_of_stock']:.3f}"]
+        if repeat:
+            rep = r["repetition"]
+            cells += [f"{rep['epochs']:.2f}", f"{rep['repeated_value']:.3f}",
+                      f"{rep['loss_penalty']:+.4f}"]
+        t.add_row(*cells)
+    out.print(t)
+    c = Table(title="Public corpora")
+    for col in ("corpus", "tokens", "tokenizer", "source"):
+        c.add_column(col)
+    for row in payload["corpora"]:
+        c.add_row(row["name"], _fmt(row["tokens"]), row["tokenizer"], row["source"])
+    out.print(c)
+    s = payload["stock"]
+    out.print(f"Stock of public text: indexed web ≈ {_fmt(s['indexed_web_tokens'])} tokens "
+              f"(95% CI {_fmt(s['indexed_web_tokens_ci95'][0])}–{_fmt(s['indexed_web_tokens_ci95'][1])}); "
+              f"effective stock ≈ {_fmt(s['effective_stock_tokens'])}; fully used around "
+              f"{s['full_use_year_median']} ({s['full_use_year_80pct'][0]}–{s['full_use_year_80pct'][1]}). "
+              f"[dim]{s['source']}[/dim]")
+    if "data_constrained_optimum" in payload:
+        o = payload["data_constrained_optimum"]
+        out.print(f"Data-constrained optimum (Muennighoff et al. 2023): N = {_fmt(o['params'])}, "
+                  f"D = {_fmt(o['tokens'])} ({o['epochs']:.2f} epochs), loss {o['loss']:.4f}")
+    if repeat:
+        out.print("[dim]Repetition priced with Muennighoff et al. 2023 (their own constants; "
+                  "use the loss differences, not the absolute values).[/dim]")
+
+
+@app.command()
+def data(
+    params: str | None = typer.Option(None, "--params", help="Model size N (e.g. 70B)."),
+    compute: str | None = typer.Option(None, "--compute", help="Or a FLOP budget (N = optimum)."),
+    law: str = typer.Option("hoffmann2022", "--law", help="Law whose frontier defines 'optimal'."),
+    unique_tokens: str | None = typer.Option(None, "--unique-tokens", help="Unique tokens you have."),
+    corpus: str | None = typer.Option(None, "--corpus", help="Or a catalog corpus (e.g. fineweb)."),
+    overtrain: str = typer.Option("2,5,10", "--overtrain", help="Over-training multiples."),
+    as_json: bool = JSON_OPTION,
+):
+    """Tokens needed by regime, real corpus sizes, the stock of text, and the cost of repeating."""
+    payload = data_payload(
+        params=None if params is None else number(params, "--params"),
+        compute=None if compute is None else number(compute, "--compute"),
+        law=law,
+        unique_tokens=None if unique_tokens is None else number(unique_tokens, "--unique-tokens"),
+        corpus=corpus,
+        overtrain=_numbers(overtrain, "--overtrain"),
+    )
+    emit(payload, as_json, lambda: _render_data(payload))
+
+
+# ----- compare -----------------------------------------------------------------------------------
+def _render_compare(payload: dict) -> None:
+    from rich.table import Table
+
+    out = console()
+    t = Table(title=f"Dense vs MoE at C = {payload['flops']:.3g} FLOPs (Ludziejewski et al. 2025)")
+    for col in ("model", "active", "total", "tokens", "loss", "Δ loss", "FLOPs/token",
+                "weights", "GPUs", "decode ms/tok"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for r in payload["moe"]:
+        t.add_row(r["name"], _fmt(r["active_params"]), _fmt(r["total_params"]), _fmt(r["tokens"]),
+                  f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}",
+                  f"{r['inference_flops_per_token']:.3g}", f"{r['weight_bytes'] / 1e9:.1f} GB",
+                  str(r["gpus_to_hold_weights"]), f"{r['decode_ms_per_token']:.2f}")
+    out.print(t)
+    g = Table(title="Granularity (Krajewski et al. 2024, E = 64)")
+    for col in ("model", "active", "total", "tokens", "loss", "Δ loss"):
+        g.add_column(col, justify="left" if col == "model" else "right")
+    for r in payload["granularity"]:
+        g.add_row(r["name"], _fmt(r["active_params"]), _fmt(r["total_params"]), _fmt(r["tokens"]),
+                  f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}")
+    out.print(g)
+    q = payload["quantized"]
+    qt = Table(title=f"Serving the dense optimum N = {_fmt(q['params'])} ({q['law']}) by bit width")
+    for col in ("bits", "weights", "GPUs", "decode ms/tok", "tokens/s", "N_eff/N if trained"):
+        qt.add_column(col, justify="right")
+    for r in q["rows"]:
+        qt.add_row(f"{r['bits']:g}", f"{r['weight_bytes'] / 1e9:.1f} GB", str(r["gpus_to_hold_weights"]),
+                   f"{r['decode_ms_per_token']:.2f}", f"{r['decode_tokens_per_s']:.0f}",
+                   f"{r['weights_only_effective_param_fraction_if_trained_at_this_precision']:.3f}")
+    out.print(qt)
+    for note in q["notes"]:
+        out.print(f"[dim]{note}[/dim]")
+    if "inference_aware" in payload:
+        ia = payload["inference_aware"]
+        ch = ia["chinchilla"]
+        out.print(f"Inference-aware (Sardana et al.) for {_fmt(ia['inference_tokens'])} inference tokens: "
+                  f"N = {_fmt(ia['params'])}, D = {_fmt(ia['tokens'])} instead of "
+                  f"N = {_fmt(ch['params'])}, D = {_fmt(ch['tokens'])}; saves "
+                  f"{ia['saving_flops']:.3g} FLOPs ({100 * ia['saving_fraction']:.1f}%) at loss "
+                  f"{ia['loss']:.4f}")
+
+
+@app.command()
+def compare(
+    compute: str = typer.Option(..., "--compute", help="Training FLOPs C (e.g. 1e23)."),
+    law: str = typer.Option("hoffmann2022", "--law", help="Chinchilla-form law for the dense model."),
+    experts: str = typer.Option("8,32", "--experts", help="MoE expansion rates."),
+    bits: str = typer.Option("16,8,4", "--bits", help="Serving bit widths."),
+    inference_tokens: str | None = typer.Option(None, "--inference-tokens",
+                                                   help="Lifetime inference tokens (Sardana)."),
+    gpu: str = typer.Option("H100", "--gpu", help="Accelerator for memory and decode speed."),
+    as_json: bool = JSON_OPTION,
+):
+    """Dense vs MoE vs quantized vs inference-aware for one training budget."""
+    from scalinglab.plan.compare import compare as run_compare
+
+    payload = run_compare(
+        number(compute, "--compute"), law=law,
+        experts=_numbers(experts, "--experts"), bits=_numbers(bits, "--bits"),
+        inference_tokens=None if inference_tokens is None
+        else number(inference_tokens, "--inference-tokens", allow_zero=True),
+        gpu=gpu,
+    )
+    emit(payload, as_json, lambda: _render_compare(payload))
+
+
+# ----- explain-gap -------------------------------------------------------------------------------
+def plot_gap(payload: dict, path: str) -> str:
+    """Two panels: N* vs C counted without and with embeddings, per law; saved to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, key, label in ((axes[0], "non_embedding", "non-embedding"), (axes[1], "total", "total")):
+        for i, run in enumerate(payload["runs"]):
+            fr = run["frontier"][key]
+            c = np.asarray(fr["budgets"])
+            ax.loglog(c, fr["best_params"], ".", ms=4, color=f"C{i}",
+                      label=f"{run['law']} (best model)")
+            fit = np.exp(fr["intercept"]) * c ** fr["exponent"]
+            ax.loglog(c, fit, "-", lw=1, color=f"C{i}", label=f"fit: N* ∝ C^{fr['exponent']:.3f}")
+        ax.set_xlabel(f"compute C ({label}, FLOPs)")
+        ax.set_ylabel(f"N* ({label} parameters)")
+        ax.set_title(f"Kaplan's set-up counted in {label} parameters")
+        ax.legend(fontsize=7)
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle("Kaplan–Chinchilla gap: the same Chinchilla world, two bookkeepings "
+                 f"(Kaplan reported {payload['kaplan_reported']})", fontsize=10)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise ScalingLabError(f"--plot: cannot write {path!r}: {exc.strerror or exc}") from exc
+    finally:
+        plt.close(fig)
+    return path
+
+
+def gap_payload(laws: list[str]) -> dict:
+    from scalinglab.plan.gap import explain_gap
+
+    return explain_gap(tuple(laws))
+
+
+def _render_gap(payload: dict) -> None:
+    from rich.table import Table
+
+    out = console()
+    t = Table(title="Kaplan's set-up in a Chinchilla world: fitted N* ∝ C^x")
+    for col in ("law", "non-embedding x", "total x", "law's own a", "small-scale limit",
+                "large-scale limit"):
+        t.add_column(col, justify="left" if col == "law" else "right")
+    for r in payload["runs"]:
+        t.add_row(r["law"], f"{r['non_embedding_exponent']:.4f}", f"{r['total_exponent']:.4f}",
+                  f"{r['chinchilla_exponent']:.4f}", f"{r['limits']['small_scale']:.4f}",
+                  f"{r['limits']['large_scale']:.4f}")
+    out.print(t)
+    out.print(f"Reported: Kaplan 2020 {payload['kaplan_reported']}; Chinchilla "
+              + ", ".join(f"{k} {v}" for k, v in payload["chinchilla_reported"].items()))
+    p = Table(title="Porian et al. 2024: the exponent as each fix is applied")
+    for col in ("step", "OWT2", "RefinedWeb"):
+        p.add_column(col, justify="left" if col == "step" else "right")
+    for r in payload["porian"]:
+        p.add_row(r["step"], f"{r['owt2']:.3f}", f"{r['refinedweb']:.3f}")
+    out.print(p)
+    out.print(payload["explanation"])
+    out.print(f"[dim]{payload['source']}; {payload['porian_source']}[/dim]")
+    if payload.get("plot"):
+        out.print(f"figure: {payload['plot']}")
+
+
+@app.command("explain-gap")
+def explain_gap_command(
+    laws: str = typer.Option("hoffmann2022-unrounded,epoch2024", "--laws",
+                             help="Comma-separated Chinchilla-form law presets."),
+    plot: str | None = typer.Option(None, "--plot", help="Write the figure to this PNG."),
+    as_json: bool = JSON_OPTION,
+):
+    """Why Kaplan (N ∝ C^0.73) and Chinchilla (C^0.46-0.50) disagree, by re-running Kaplan's set-up."""
+    names = [n.strip() for n in laws.split(",") if n.strip()]
+    if not names:
+        raise ScalingLabError("--laws: give at least one law name")
+    payload = gap_payload(names)
+    if plot is not None:
+        payload["plot"] = plot_gap(payload, plot)
+    emit(payload, as_json, lambda: _render_gap(payload))

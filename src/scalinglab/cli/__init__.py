@@ -43,11 +43,16 @@ def build_app():
 
 
 def _click_exceptions(name: str) -> tuple:
-    """Exception class ``name`` from click and from Typer's vendored copy of click (Typer >= 0.29
-    raises its own ``typer._click.exceptions`` classes, which do not subclass click's)."""
-    import click
-
-    types = [getattr(click.exceptions, name)]
+    """Exception class ``name`` from click and from Typer's vendored copy of click (Typer >= 0.28
+    raises its own ``typer._click.exceptions`` classes, which do not subclass click's). Either
+    may be absent, depending on the installed Typer."""
+    types = []
+    try:
+        import click
+    except ImportError:
+        click = None
+    if click is not None:
+        types.append(getattr(click.exceptions, name))
     try:
         from typer._click import exceptions as vendored
     except ImportError:

@@ -47,9 +47,9 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
     if params is not None or flops is not None:
         payload = emergence_report(params=params, flops=flops)
     else:
-        payload = {"axis": None, "scale": None,
-                   "rows": [r.as_dict() for r in wei_table()],
-                   "caveat": SCHAEFFER_CAVEAT, "source": SOURCE}
+        payload = {"axis": None, "scale": None, "caveat": SCHAEFFER_CAVEAT, "source": SOURCE}
+        if task is None and loss is None:  # nothing specific asked: the whole table
+            payload["rows"] = [r.as_dict() for r in wei_table()]
     if task is not None:
         payload["task"] = [r.as_dict() for r in find_task(task)]
     if tokens is not None:

@@ -25,7 +25,7 @@ def run_json(capsys, *argv):
 
 def test_predict_chinchilla_L9(capsys):
     # L9: Hoffmann rounded L(70e9, 1.4e12) = 1.9366 (abs 1e-4); U10: 6ND = 5.88e23 exactly.
-    payload = run_json(capsys, "predict", "--params", "70B", "--tokens", "1.4T")
+    payload = run_json(capsys, "predict", "--params", "70B", "--tokens", "1.4T", "--law", "hoffmann2022")
     assert payload["loss"] == pytest.approx(1.9366, abs=1e-4)
     assert payload["flops"] == pytest.approx(5.88e23, rel=1e-12)
     assert payload["params"] == 70e9 and payload["tokens"] == 1.4e12
@@ -51,7 +51,7 @@ def test_predict_renders_for_humans(capsys):
 
 def test_optimal_hoffmann_L8(capsys):
     # L8: rounded constants at C = 1e24 -> N_opt 4.130e10, D_opt 4.036e12 (rel 1e-3).
-    payload = run_json(capsys, "optimal", "--compute", "1e24")
+    payload = run_json(capsys, "optimal", "--compute", "1e24", "--law", "hoffmann2022")
     assert payload["params"] == pytest.approx(4.130e10, rel=1e-3)
     assert payload["tokens"] == pytest.approx(4.036e12, rel=1e-3)
     assert payload["flops"] == 1e24

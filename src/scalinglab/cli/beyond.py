@@ -28,9 +28,35 @@ def _fmt(value) -> str:
 
 
 # ----- emergence ---------------------------------------------------------------------------------
+def read_loss_accuracy(path: str) -> tuple[list[float], list[float]]:
+    """Read (loss, accuracy) pairs from a CSV file with columns ``loss`` and ``accuracy``."""
+    import csv
+    import math
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ScalingLabError(f"--fit: cannot read {path!r}: {exc.strerror or exc}") from exc
+    if not rows or not {"loss", "accuracy"} <= set(rows[0]):
+        raise ScalingLabError(f"--fit: {path!r} needs a header with columns 'loss' and 'accuracy'")
+    losses, accuracies = [], []
+    for i, row in enumerate(rows, start=2):
+        try:
+            x, y = float(row["loss"]), float(row["accuracy"])
+        except (TypeError, ValueError):
+            raise ScalingLabError(f"--fit: {path!r} line {i}: not a number: {row}") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ScalingLabError(f"--fit: {path!r} line {i}: not a finite number: {row}")
+        losses.append(x)
+        accuracies.append(y)
+    return losses, accuracies
+
+
 def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None,
-                      training_data="rpj") -> dict:
-    """Wei et al. abilities by scale or by task, plus Gadre's loss -> error where asked."""
+                      training_data="rpj", fit_path=None, baseline=0.25) -> dict:
+    """Wei et al. abilities by scale or by task, Gadre's loss -> error, and a sigmoid fitted to
+    the user's own (loss, accuracy) pairs, where asked."""
     from scalinglab.laws.downstream import gadre_error_law, gadre_loss_law
     from scalinglab.laws.emergence import (
         SCHAEFFER_CAVEAT,
@@ -48,7 +74,7 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
         payload = emergence_report(params=params, flops=flops)
     else:
         payload = {"axis": None, "scale": None, "caveat": SCHAEFFER_CAVEAT, "source": SOURCE}
-        if task is None and loss is None:  # nothing specific asked: the whole table
+        if task is None and loss is None and fit_path is None:  # nothing specific: the table
             payload["rows"] = [r.as_dict() for r in wei_table()]
     if task is not None:
         payload["task"] = [r.as_dict() for r in find_task(task)]
@@ -68,6 +94,18 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
             "source": gadre_error_law(training_data, 17).source,
             "note": "average top-1 error over Gadre et al.'s task suites; loss is C4-eval loss",
         }
+    if fit_path is not None:
+        from scalinglab.laws.downstream import SigmoidAccuracyFit
+
+        x, y = read_loss_accuracy(fit_path)
+        fit = SigmoidAccuracyFit(baseline=baseline).fit(x, y)
+        payload["fit"] = {
+            "form": "accuracy = a / (1 + exp(-k (loss - L0))) + b  (OLMo ladder step 2)",
+            **fit.law_.as_dict(), "rmse": fit.rmse_, "n_points": fit.n_points_,
+            "baseline": baseline, "file": fit_path,
+        }
+        if loss is not None:
+            payload["fit"]["accuracy_at_loss"] = float(fit.predict(loss))
     return payload
 
 
@@ -100,6 +138,14 @@ def _render_emergence(payload: dict) -> None:
             out.print(f"Gadre et al. loss law: C4 loss {payload['predicted_c4_loss']:.4f}")
         out.print(f"At loss {d['loss']:.4f}: average top-1 error {d['top1_error_17_tasks']:.3f} "
                   f"(17 tasks), {d['top1_error_46_tasks']:.3f} (46 tasks)  [dim]{d['source']}[/dim]")
+    if "fit" in payload:
+        f = payload["fit"]
+        out.print(f"Fitted on {f['n_points']} points of {f['file']}: {f['form']} with "
+                  f"a = {f['a']:.4g}, L0 = {f['L0']:.4g}, k = {f['k']:.4g}, b = {f['b']:.4g} "
+                  f"(RMSE {f['rmse']:.4f})")
+        if "accuracy_at_loss" in f:
+            out.print(f"Predicted accuracy at loss {payload['downstream']['loss']:.4f}: "
+                      f"{f['accuracy_at_loss']:.4f}")
     out.print(f"[dim]{payload['source']}. {payload['caveat']}[/dim]")
 
 
@@ -111,6 +157,8 @@ def emergence(
     loss: str | None = typer.Option(None, "--loss", help="C4 loss -> downstream error (Gadre)."),
     tokens: str | None = typer.Option(None, "--tokens", help="With --params: predict the loss."),
     training_data: str = typer.Option("rpj", "--training-data", help="Gadre set: c4, rpj, refinedweb."),
+    fit: str | None = typer.Option(None, "--fit", help="CSV of your (loss, accuracy) pairs to fit."),
+    baseline: str = typer.Option("0.25", "--baseline", help="Chance accuracy for --fit."),
     as_json: bool = JSON_OPTION,
 ):
     """Which emergent abilities (Wei et al. 2022) a scale has reached, and loss -> accuracy."""
@@ -121,8 +169,41 @@ def emergence(
         loss=None if loss is None else number(loss, "--loss"),
         tokens=None if tokens is None else number(tokens, "--tokens"),
         training_data=training_data,
+        fit_path=fit,
+        baseline=number(baseline, "--baseline", allow_zero=True),
     )
     emit(payload, as_json, lambda: _render_emergence(payload))
+
+
+# ----- extras for `scalinglab optimal` (wired by cli/laws_cmds.py) -------------------------------
+def optimal_extras(law, compute: float, inference_tokens: float | None = None,
+                   unique_tokens: float | None = None) -> dict:
+    """Keys that ``optimal --inference-tokens T / --unique-tokens U`` add to its payload.
+
+    - ``inference_aware``: Sardana et al.'s allocation for the loss of ``law``'s optimum at
+      ``compute`` (:func:`scalinglab.laws.inference.inference_aware_optimum`);
+    - ``data_constrained``: Muennighoff et al.'s optimum with ``unique_tokens`` unique tokens,
+      under ``law`` with Muennighoff's repetition decay
+      (:func:`scalinglab.laws.data_constrained.data_constrained_optimum`), and ``epochs`` at the
+      top level when the data repeats (more than one epoch).
+
+    Raises ScalingLabError for inference tokens < 0, unique tokens <= 0 or above the stock of
+    public text, and laws without a Chinchilla form.
+    """
+    from scalinglab.laws.data_constrained import data_constrained_optimum
+    from scalinglab.laws.inference import inference_aware_optimum, resolve_law
+    from scalinglab.plan.data import check_unique_tokens
+
+    the_law = resolve_law(law)
+    extras: dict = {}
+    if inference_tokens is not None:
+        extras["inference_aware"] = inference_aware_optimum(the_law, compute, inference_tokens)
+    if unique_tokens is not None:
+        opt = data_constrained_optimum(compute, check_unique_tokens(unique_tokens), the_law)
+        extras["data_constrained"] = opt
+        if opt["epochs"] > 1.0:
+            extras["epochs"] = opt["epochs"]
+    return extras
 
 
 # ----- data --------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.registry import DEFAULT_LAW
 
-LAW_OPTION = typer.Option("hoffmann2022", "--law", help="Law preset (see `scalinglab laws`).")
+LAW_OPTION = typer.Option(DEFAULT_LAW, "--law", help="Law preset (see `scalinglab laws`).")
 
 
 def _finite_loss(value, what: str) -> float:

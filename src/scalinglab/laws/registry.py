@@ -88,7 +88,11 @@ ALIASES = {
     "kaplan": "kaplan2020",
 }
 
-DEFAULT_LAW = "hoffmann2022"
+# The default is Epoch's replication, not Hoffmann's printed Eq. 10: Besiroglu et al. 2024 show the
+# published Approach-3 fit is inconsistent with Approaches 1 and 2 (its rounded constants give
+# ~60-100 tokens per parameter at 1e23-1e24 FLOPs), while their refit of the same data gives the
+# ~20 tokens per parameter that Approaches 1-2 and practice agree on.
+DEFAULT_LAW = "epoch2024"
 
 
 def register(law) -> None:

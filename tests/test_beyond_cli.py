@@ -3,9 +3,13 @@ published numbers inside it (TEST_VECTORS §D), and one line + exit code 2 for e
 
 import json
 
+import numpy as np
 import pytest
 
 from scalinglab.cli import main
+from scalinglab.cli.beyond import optimal_extras
+from scalinglab.errors import ScalingLabError
+from scalinglab.laws.downstream import SigmoidAccuracyLaw
 
 
 def run(capsys, *argv):
@@ -45,9 +49,44 @@ def test_emergence_downstream_json(capsys):
     assert out["downstream"]["loss"] == out["predicted_c4_loss"]
 
 
+def test_emergence_fit_file(capsys, tmp_path):
+    # The user's own (task loss, accuracy) pairs, here drawn from a known OLMo-ladder sigmoid;
+    # the fit returns it and predicts at --loss.
+    truth = SigmoidAccuracyLaw(a=-0.7, L0=1.0, k=6.0, b=0.96)
+    loss = np.linspace(0.5, 1.6, 12)
+    path = tmp_path / "pairs.csv"
+    path.write_text("loss,accuracy\n" + "".join(f"{x},{truth.predict(x)}\n" for x in loss))
+    out = run_json(capsys, "emergence", "--fit", str(path), "--loss", "1.1")
+    assert out["fit"]["L0"] == pytest.approx(1.0, abs=1e-4)
+    assert out["fit"]["k"] == pytest.approx(6.0, rel=1e-3)
+    assert out["fit"]["accuracy_at_loss"] == pytest.approx(truth.predict(1.1), abs=1e-5)
+    assert "downstream" not in out  # --loss is a task loss here, not Gadre's C4 loss
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    code, text, err = run(capsys, "emergence", "--fit", str(bad), "--json")
+    assert code == 2 and "columns" in err and text == ""
+
+
+def test_optimal_extras_for_the_optimal_command():
+    # What `optimal --inference-tokens / --unique-tokens` adds (wired in cli/laws_cmds.py).
+    extras = optimal_extras("hoffmann2022", 1e22, inference_tokens=0, unique_tokens=25e9)
+    ia = extras["inference_aware"]
+    assert ia["params"] == pytest.approx(ia["chinchilla"]["params"], rel=1e-6)  # L30 invariance
+    dc = extras["data_constrained"]
+    assert extras["epochs"] == dc["epochs"] > 1
+    assert "extrapolation" in dc["source"]
+    # No repetition needed: no top-level epochs.
+    assert "epochs" not in optimal_extras("hoffmann2022", 1e22, unique_tokens=1e14)
+    for bad in (dict(inference_tokens=-1), dict(unique_tokens=6e14), dict(unique_tokens=0)):
+        with pytest.raises(ScalingLabError):
+            optimal_extras("hoffmann2022", 1e22, **bad)
+    with pytest.raises(ScalingLabError):
+        optimal_extras("kaplan2020", 1e22, inference_tokens=1e12)
+
+
 def test_data_json(capsys):
     # The law's optimum, not a fixed 20: Hoffmann rounded at N = 3.219e10 gives D = 2.982e12 (L8).
-    out = run_json(capsys, "data", "--params", "32.19B")
+    out = run_json(capsys, "data", "--params", "32.19B", "--law", "hoffmann2022")
     assert out["regimes"][0]["tokens"] == pytest.approx(2.982e12, rel=1e-3)
     assert any(c["key"] == "fineweb" and c["tokens"] == 15e12 for c in out["corpora"])
     assert out["stock"]["indexed_web_tokens"] == 510e12
@@ -90,6 +129,8 @@ def test_explain_gap_json_and_plot(capsys, tmp_path):
     (("emergence", "--task", "telepathy"), "unknown task"),
     (("emergence", "--loss", "3", "--training-data", "pile"), "unknown training data"),
     (("emergence", "--tokens", "1T"), "--tokens needs --params"),
+    (("emergence", "--loss", "1.0"), "leaves its range"),
+    (("emergence", "--fit", "/nonexistent/pairs.csv"), "cannot read"),
     (("data", "--params", "-70B"), "negative"),
     (("data",), "exactly one"),
     (("data", "--params", "7B", "--unique-tokens", "1e16"), "stock"),
@@ -107,8 +148,16 @@ def test_explain_gap_json_and_plot(capsys, tmp_path):
     (("explain-gap", "--laws", ","), "at least one"),
 ])
 def test_bad_input_one_line_exit_2(capsys, argv, needle):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 2
-    assert out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0]
+    for extra in (("--json",), ()):
+        code, out, err = run(capsys, *argv, *extra)
+        assert code == 2
+        assert out == ""
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err
+
+
+def test_defaults_follow_the_project_default_law(capsys):
+    from scalinglab.laws.registry import DEFAULT_LAW
+
+    assert run_json(capsys, "data", "--params", "7B")["law"] == DEFAULT_LAW
+    assert run_json(capsys, "compare", "--compute", "1e22")["quantized"]["law"] == DEFAULT_LAW

@@ -97,6 +97,13 @@ def test_repetition_and_data_plan():
     assert rep["repeated_value"] == pytest.approx(0.931, abs=1e-3)
     assert rep["loss"] == pytest.approx(MUENNIGHOFF_2023.predict(6.34e9, 100e9, 25e9))
     assert rep["loss_penalty"] > 0
+    # Muennighoff's optimum for 25B unique tokens is G²·U = 1.27B params (alpha = beta), so a 6.34B
+    # model's excess parameters are discounted: N_opt(U) < N' < N, and N' <= N_opt(U)·(1 + R_N*).
+    n_u = MUENNIGHOFF_2023.optimal_params_for_tokens(25e9)
+    assert n_u == pytest.approx(MUENNIGHOFF_2023.G ** 2 * 25e9, rel=1e-12)
+    assert n_u < rep["effective_params"] < 6.34e9
+    assert rep["effective_params"] <= n_u * (1 + MUENNIGHOFF_2023.rn_star)
+    assert repetition(1e9, 100e9, 25e9)["effective_params"] == pytest.approx(1e9)  # below N_opt(U)
     plan = data_plan(7e9, "epoch2024", unique_tokens=500e9)
     assert plan["law"] == "epoch2024" and len(plan["corpora"]) == len(CORPORA)
     for row in plan["regimes"]:
@@ -120,10 +127,13 @@ def test_compare_moe_rows_L22():
     assert moe["loss_vs_dense"] < 0
     assert dense["weight_bytes"] == pytest.approx(2 * dense["total_params"])
     assert "inference_aware" not in out
+    # L23: DeepSeek η_opt and B_opt at 1e22 FLOPs: 5.545e-4 and 4.588e6 tokens (rel 1e-3).
+    assert out["hyperparameters"]["learning_rate"] == pytest.approx(5.545e-4, rel=1e-3)
+    assert out["hyperparameters"]["batch_tokens"] == pytest.approx(4.588e6, rel=1e-3)
 
 
 def test_compare_quantized_rows():
-    out = compare(1e22, bits=(16, 8, 4))
+    out = compare(1e22, law="hoffmann2022", bits=(16, 8, 4))
     q = out["quantized"]
     # L8: Hoffmann rounded optimum at 1e22 is N = 5.160e9.
     assert q["params"] == pytest.approx(5.160e9, rel=1e-3)

@@ -44,7 +44,7 @@ def test_predict_other_laws_L11_L3(capsys):
 
 
 def test_predict_renders_for_humans(capsys):
-    code, out, err = run(capsys, "predict", "--params", "70B", "--tokens", "1.4T")
+    code, out, err = run(capsys, "predict", "--params", "70B", "--tokens", "1.4T", "--law", "hoffmann2022")
     assert code == 0 and err == ""
     assert "1.9366" in out
 
@@ -95,7 +95,7 @@ def test_optimal_kaplan(capsys):
 
 
 def test_optimal_renders_table(capsys):
-    code, out, err = run(capsys, "optimal", "--compute", "1e24")
+    code, out, err = run(capsys, "optimal", "--compute", "1e24", "--law", "hoffmann2022")
     assert code == 0 and err == ""
     assert "41.3B" in out and "Kaplan-style" in out and "Over-trained" in out
 
@@ -213,3 +213,34 @@ def test_out_of_range_inputs_are_one_line_errors_not_nan(capsys, argv):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "range" in err
+
+
+def test_optimal_inference_tokens_zero_is_chinchilla(capsys):
+    # Sardana et al. 2024: with no inference demand the inference-aware optimum is the
+    # Chinchilla optimum (same loss, same N) — LAWS.md §9.1.
+    payload = run_json(capsys, "optimal", "--compute", "1e22", "--law", "hoffmann2022",
+                       "--inference-tokens", "0")
+    inf = payload["inference_aware"]
+    assert inf["params"] == pytest.approx(payload["params"], rel=1e-5)
+    assert inf["loss"] == pytest.approx(payload["loss"], rel=1e-9)
+    assert "epochs" not in payload
+
+
+def test_optimal_unique_tokens_reports_epochs(capsys):
+    # 25B unique tokens at C = 1e22 cannot reach the unconstrained optimum's ~184B tokens without
+    # repeating (Muennighoff et al. 2023 README example budget): epochs = tokens / unique > 1.
+    payload = run_json(capsys, "optimal", "--compute", "1e22", "--unique-tokens", "25B")
+    dc = payload["data_constrained"]
+    assert payload["epochs"] == pytest.approx(dc["tokens"] / 25e9, rel=1e-9)
+    assert payload["epochs"] > 1
+    assert dc["loss"] > dc["unconstrained"]["loss"]
+
+
+@pytest.mark.parametrize("flag,value", [("--inference-tokens", "-1T"), ("--unique-tokens", "0"),
+                                        ("--unique-tokens", "1e18")])
+def test_optimal_extras_bad_input(capfd, flag, value):
+    from scalinglab.cli import main
+
+    assert main(["optimal", "--compute", "1e22", flag, value, "--json"]) == 2
+    err = capfd.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err

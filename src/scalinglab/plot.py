@@ -482,19 +482,20 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
     axes[0].bar(x, hours - useful, bottom=useful, color="tab:grey", label="below-peak overhead")
     axes[0].set_ylabel("GPU-hours")
     axes[0].set_title("GPU-hours", fontsize=9)
-    costs = [p.cost_usd for p in plans]
-    if all(c is not None for c in costs):
-        cost = np.array(costs, dtype=float)
+    priced = np.array([p.cost_usd is not None for p in plans])
+    axes[1].set_ylabel("Cost (USD)")
+    if priced.any():
+        cost = np.array([p.cost_usd or 0.0 for p in plans], dtype=float)
         share = useful / hours
-        axes[1].bar(x, cost * share, color="tab:green", label="model FLOPs at peak")
-        axes[1].bar(x, cost * (1 - share), bottom=cost * share, color="tab:grey", label="below-peak overhead")
-        axes[1].set_ylabel("Cost (USD)")
-        prices = sorted({p.price_per_gpu_hour for p in plans})
+        axes[1].bar(x[priced], (cost * share)[priced], color="tab:green", label="model FLOPs at peak")
+        axes[1].bar(x[priced], (cost * (1 - share))[priced], bottom=(cost * share)[priced],
+                    color="tab:grey", label="below-peak overhead")
+        prices = sorted({p.price_per_gpu_hour for p in plans if p.price_per_gpu_hour is not None})
         axes[1].set_title("Cost at " + ", ".join(f"\\${v:g}" for v in prices) + " per GPU-hour", fontsize=9)
     else:
-        axes[1].text(0.5, 0.5, "no price given", ha="center", va="center", transform=axes[1].transAxes)
-        axes[1].set_ylabel("Cost (USD)")
         axes[1].set_title("Cost", fontsize=9)
+    for i in np.flatnonzero(~priced):
+        axes[1].text(x[i], 0, "no price\nin catalog", ha="center", va="bottom", fontsize=7)
     axes[2].bar(x, [p.wall_clock_days for p in plans], color="tab:blue",
                 label=", ".join(sorted({f"{p.gpus} GPUs" for p in plans})))
     axes[2].set_ylabel("Wall-clock days")
@@ -504,7 +505,8 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
     for ax in axes:
         ax.set_xticks(x, labels, fontsize=7)
         ax.grid(True, axis="y", alpha=0.25)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     first = plans[0]
     what = f"{first.flops:.3g} FLOPs" + (f" (N={first.params:.3g}, D={first.tokens:.3g})" if first.params and first.tokens else "")
     fig.suptitle(title or f"Training plan breakdown: {what}, {first.convention} convention", fontsize=10)

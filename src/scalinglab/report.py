@@ -174,7 +174,6 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
         What :func:`load_runs` reads, or its result.
     settings : ReportSettings, optional
     """
-    import numpy as np
 
     from scalinglab import plot
     from scalinglab.core.hardware import get_accelerator
@@ -206,7 +205,7 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
     laws = {name: get_law(name) for name in COMPARE_LAWS}
     laws["your fit"] = law
     mfu = settings.mfu if settings.mfu is not None else DEFAULT_MFU
-    allocations = {name: l.optimum(compute) for name, l in laws.items()}
+    allocations = {name: each.optimum(compute) for name, each in laws.items()}
     plans = {name: train_plan(params=a.params, tokens=a.tokens, gpu=settings.gpu, gpus=settings.gpus,
                               mfu=mfu, price_per_gpu_hour=settings.price_per_gpu_hour)
              for name, a in allocations.items()}

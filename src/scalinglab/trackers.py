@@ -285,7 +285,7 @@ def read_tensorboard(path, *, loss_key=None, params_key="params", tokens_key="to
             raw[directory] = (series, dict(hparams))
         else:
             orphans[directory] = (series, hparams)
-    for directory, (series, hparams) in orphans.items():
+    for directory, (_series, hparams) in orphans.items():
         parent = next((p for p in directory.parents if p in raw), None)
         if parent is None:
             if not hparams:

@@ -11,6 +11,7 @@ import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.registry import DEFAULT_LAW
 
 
 def _numbers(text: str, name: str, allow_zero: bool = False) -> list[float]:
@@ -85,7 +86,7 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
         payload["loss_law"] = {"name": law.name, "source": law.source}
         if loss is None:
             loss = payload["predicted_c4_loss"]
-    if loss is not None:
+    if loss is not None and fit_path is None:  # with --fit, --loss is a loss on the user's task
         payload["downstream"] = {
             "loss": loss,
             "top1_error_17_tasks": float(gadre_error_law(training_data, 17).predict(loss)),
@@ -105,6 +106,7 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
             "baseline": baseline, "file": fit_path,
         }
         if loss is not None:
+            payload["fit"]["loss"] = loss
             payload["fit"]["accuracy_at_loss"] = float(fit.predict(loss))
     return payload
 
@@ -144,8 +146,7 @@ def _render_emergence(payload: dict) -> None:
                   f"a = {f['a']:.4g}, L0 = {f['L0']:.4g}, k = {f['k']:.4g}, b = {f['b']:.4g} "
                   f"(RMSE {f['rmse']:.4f})")
         if "accuracy_at_loss" in f:
-            out.print(f"Predicted accuracy at loss {payload['downstream']['loss']:.4f}: "
-                      f"{f['accuracy_at_loss']:.4f}")
+            out.print(f"Predicted accuracy at loss {f['loss']:.4f}: {f['accuracy_at_loss']:.4f}")
     out.print(f"[dim]{payload['source']}. {payload['caveat']}[/dim]")
 
 
@@ -207,7 +208,7 @@ def optimal_extras(law, compute: float, inference_tokens: float | None = None,
 
 
 # ----- data --------------------------------------------------------------------------------------
-def data_payload(params=None, compute=None, law="hoffmann2022", unique_tokens=None, corpus=None,
+def data_payload(params=None, compute=None, law=None, unique_tokens=None, corpus=None,
                  overtrain=(2.0, 5.0, 10.0)) -> dict:
     """Tokens needed by regime; corpora; the stock; repetition costs for a unique-token limit."""
     from scalinglab.laws.data_constrained import data_constrained_optimum
@@ -218,7 +219,7 @@ def data_payload(params=None, compute=None, law="hoffmann2022", unique_tokens=No
         raise ScalingLabError("give exactly one of --params or --compute")
     if unique_tokens is not None and corpus is not None:
         raise ScalingLabError("give --unique-tokens or --corpus, not both")
-    the_law = get_law(law)
+    the_law = get_law() if law is None else get_law(law)
     if compute is not None:
         params = the_law.optimum(compute).params
     if corpus is not None:
@@ -280,7 +281,7 @@ def _render_data(payload: dict) -> None:
 def data(
     params: str | None = typer.Option(None, "--params", help="Model size N (e.g. 70B)."),
     compute: str | None = typer.Option(None, "--compute", help="Or a FLOP budget (N = optimum)."),
-    law: str = typer.Option("hoffmann2022", "--law", help="Law whose frontier defines 'optimal'."),
+    law: str = typer.Option(DEFAULT_LAW, "--law", help="Law whose frontier defines 'optimal'."),
     unique_tokens: str | None = typer.Option(None, "--unique-tokens", help="Unique tokens you have."),
     corpus: str | None = typer.Option(None, "--corpus", help="Or a catalog corpus (e.g. fineweb)."),
     overtrain: str = typer.Option("2,5,10", "--overtrain", help="Over-training multiples."),
@@ -331,6 +332,11 @@ def _render_compare(payload: dict) -> None:
     out.print(qt)
     for note in q["notes"]:
         out.print(f"[dim]{note}[/dim]")
+    out.print(f"[dim]decode: {payload['sources']['decode']}[/dim]")
+    hp = payload["hyperparameters"]
+    out.print(f"DeepSeek LLM hyper-parameters for this budget: peak learning rate "
+              f"{hp['learning_rate']:.3g}, batch {_fmt(hp['batch_tokens'])} tokens  "
+              f"[dim]{hp['source']}[/dim]")
     if "inference_aware" in payload:
         ia = payload["inference_aware"]
         ch = ia["chinchilla"]
@@ -344,7 +350,7 @@ def _render_compare(payload: dict) -> None:
 @app.command()
 def compare(
     compute: str = typer.Option(..., "--compute", help="Training FLOPs C (e.g. 1e23)."),
-    law: str = typer.Option("hoffmann2022", "--law", help="Chinchilla-form law for the dense model."),
+    law: str = typer.Option(DEFAULT_LAW, "--law", help="Chinchilla-form law for the dense model."),
     experts: str = typer.Option("8,32", "--experts", help="MoE expansion rates."),
     bits: str = typer.Option("16,8,4", "--bits", help="Serving bit widths."),
     inference_tokens: str | None = typer.Option(None, "--inference-tokens",

@@ -82,8 +82,14 @@ def predict(
 
 
 # ----- optimal ----------------------------------------------------------------------------------
-def optimal_payload(compute: float, law_name: str) -> dict:
-    """The law's compute-optimal allocation for ``compute`` FLOPs and the comparison table."""
+def optimal_payload(compute: float, law_name: str, inference_tokens: float | None = None,
+                    unique_tokens: float | None = None) -> dict:
+    """The law's compute-optimal allocation for ``compute`` FLOPs and the comparison table.
+
+    With ``inference_tokens`` the payload adds Sardana et al.'s inference-aware allocation
+    (``inference_aware``); with ``unique_tokens`` the Muennighoff et al. data-constrained optimum
+    (``data_constrained``, and ``epochs`` when the data repeats).
+    """
     import numpy as np
 
     from scalinglab.laws.registry import get_law
@@ -95,13 +101,18 @@ def optimal_payload(compute: float, law_name: str) -> dict:
         rows = compare_configurations(law, compute)
     for row in rows:
         _finite_loss(row.loss, f"compute {compute:g} ({row.name})")
-    return {
+    payload = {
         **best.as_dict(),
         "a": law.a,
         "b": law.b,
         **_law_summary(law),
         "configurations": [row.as_dict() for row in rows],
     }
+    if inference_tokens is not None or unique_tokens is not None:
+        from scalinglab.cli.beyond import optimal_extras
+
+        payload.update(optimal_extras(law, compute, inference_tokens, unique_tokens))
+    return payload
 
 
 def _render_optimal(payload: dict) -> None:
@@ -125,16 +136,43 @@ def _render_optimal(payload: dict) -> None:
                       f"{row['loss_vs_optimum']:+.4f}")
     out.print(table)
     out.print(f"[dim]{payload['source']}; N counts {payload['params_convention']} parameters[/dim]")
+    if "inference_aware" in payload:
+        inf = payload["inference_aware"]
+        out.print(
+            f"[bold]Inference-aware[/bold] (Sardana et al.; {fmt(inf['inference_tokens'])} lifetime "
+            f"inference tokens, same loss {inf['target_loss']:.4f}): N = {fmt(inf['params'])}, "
+            f"D = {fmt(inf['tokens'])} ({inf['tokens_per_param']:.1f} tokens/param); total FLOPs "
+            f"{inf['total_flops']:.3g} vs {inf['chinchilla']['total_flops']:.3g} for the "
+            f"Chinchilla-optimal model ({100 * inf['saving_fraction']:.1f}% saved)"
+        )
+    if "data_constrained" in payload:
+        dc = payload["data_constrained"]
+        out.print(
+            f"[bold]Data-constrained[/bold] (Muennighoff et al.; {fmt(dc['unique_tokens'])} unique "
+            f"tokens): N = {fmt(dc['params'])}, D = {fmt(dc['tokens'])} = {dc['epochs']:.2f} epochs, "
+            f"loss {dc['loss']:.4f} (vs {dc['unconstrained']['loss']:.4f} with unlimited data)"
+        )
+        out.print(f"[dim]{dc['source']}[/dim]")
 
 
 @app.command()
 def optimal(
     compute: str = typer.Option(..., "--compute", help="Training FLOPs C (e.g. 1e24)."),
     law: str = LAW_OPTION,
+    inference_tokens: str = typer.Option(
+        None, "--inference-tokens",
+        help="Lifetime inference tokens: adds Sardana et al.'s inference-aware optimum."),
+    unique_tokens: str = typer.Option(
+        None, "--unique-tokens",
+        help="Unique training tokens available: adds Muennighoff et al.'s data-constrained optimum."),
     as_json: bool = JSON_OPTION,
 ):
     """Compute-optimal parameters and tokens for a FLOP budget, and the alternatives."""
-    payload = optimal_payload(number(compute, "--compute"), law)
+    payload = optimal_payload(
+        number(compute, "--compute"), law,
+        None if inference_tokens is None else number(inference_tokens, "--inference-tokens", allow_zero=True),
+        None if unique_tokens is None else number(unique_tokens, "--unique-tokens"),
+    )
     emit(payload, as_json, lambda: _render_optimal(payload))
 
 

@@ -102,7 +102,8 @@ class DataScalingPlanner:
     Parameters
     ----------
     law : str
-        Law preset whose compute-optimal frontier defines "optimal" (default ``hoffmann2022``).
+        Law preset whose compute-optimal frontier defines "optimal" (default ``'chinchilla'``,
+        i.e. Hoffmann et al. 2022 rounded, as in the seed's ``ScalingLawPredictor``).
     """
 
     #: Tokens per parameter of Chinchilla itself (70B on 1.4T; Hoffmann et al. 2022) [P]. The
@@ -114,7 +115,7 @@ class DataScalingPlanner:
     #: Non-overlapping sources for a mix (C4 is a subset of CommonCrawl, so FineWeb stands for web).
     mix_sources = ("fineweb", "the-stack-v2", "books", "wikipedia-en", "arxiv")
 
-    def __init__(self, law: str = "hoffmann2022"):
+    def __init__(self, law: str = "chinchilla"):
         from scalinglab.laws.registry import get_law
 
         self.law = get_law(law)

@@ -73,10 +73,24 @@ class ErrorLaw:
     name: str = "custom"
     source: str = ""
 
+    @property
+    def min_loss(self) -> float:
+        """The loss below which the law would predict a negative error: ln(k/ε)/γ."""
+        return math.log(self.k / self.epsilon) / self.gamma if self.k > self.epsilon > 0 else 0.0
+
     def predict(self, loss):
-        """Average top-1 error (fraction) at ``loss`` nats/token."""
+        """Average top-1 error (fraction) at ``loss`` nats/token.
+
+        Raises ScalingLabError below :attr:`min_loss`, where the law leaves its range (an error
+        below zero) rather than returning a meaningless number.
+        """
         x = _positive(loss, "loss")
-        return _out(self.epsilon - self.k * np.exp(-self.gamma * x))
+        err = self.epsilon - self.k * np.exp(-self.gamma * x)
+        if np.any(err < 0):
+            raise ScalingLabError(
+                f"loss {loss!r} is below {self.min_loss:.3f}, where {self.name}'s error law leaves "
+                "its range (negative error); it was fitted on C4 losses of about 2.2-4")
+        return _out(err)
 
     def accuracy(self, loss):
         """1 − error."""

@@ -37,11 +37,11 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
 
 
 def resolve_law(law) -> ParametricLaw:
-    """A Chinchilla-form law from a :class:`ParametricLaw` or a preset name."""
-    if isinstance(law, str):
+    """A Chinchilla-form law from a :class:`ParametricLaw`, a preset name, or None (the default)."""
+    if law is None or isinstance(law, str):
         from scalinglab.laws.registry import get_law
 
-        law = get_law(law)
+        law = get_law() if law is None else get_law(law)
     if not isinstance(law, ParametricLaw):
         raise ScalingLabError(
             f"law {getattr(law, 'name', law)!r} is not of the Chinchilla form E + A/N^a + B/D^b; "

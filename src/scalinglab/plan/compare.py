@@ -96,7 +96,7 @@ def granularity_comparison(compute: float, granularities=DEFAULT_GRANULARITIES,
     return rows
 
 
-def quantized_comparison(compute: float, law="hoffmann2022", bits=DEFAULT_BITS, gpu="H100") -> dict:
+def quantized_comparison(compute: float, law=None, bits=DEFAULT_BITS, gpu="H100") -> dict:
     """The dense compute-optimal model of ``law`` served at each bit width."""
     law = resolve_law(law)
     alloc = law.optimum(compute)
@@ -121,7 +121,7 @@ def quantized_comparison(compute: float, law="hoffmann2022", bits=DEFAULT_BITS, 
     }
 
 
-def compare(compute, law="hoffmann2022", experts=DEFAULT_EXPERTS, bits=DEFAULT_BITS,
+def compare(compute, law=None, experts=DEFAULT_EXPERTS, bits=DEFAULT_BITS,
             granularities=DEFAULT_GRANULARITIES, inference_tokens=None, gpu="H100") -> dict:
     """Dense vs MoE vs quantized vs inference-aware for one training budget of ``compute`` FLOPs.
 
@@ -130,11 +130,15 @@ def compare(compute, law="hoffmann2022", experts=DEFAULT_EXPERTS, bits=DEFAULT_B
     dict
         ``flops``, ``moe`` (Ludziejewski rows: dense first), ``granularity`` (Krajewski rows),
         ``quantized`` (the law's dense optimum by bit width), ``inference_aware`` (Sardana, when
-        ``inference_tokens`` is given), ``sources``.
+        ``inference_tokens`` is given), ``hyperparameters`` (DeepSeek's η_opt and B_opt for the
+        budget), ``sources``.
     """
+    from scalinglab.laws.hyperparams import deepseek_hyperparameters
+
     c = _positive(compute, "compute")
     out = {
         "flops": c,
+        "hyperparameters": deepseek_hyperparameters(c),
         "moe": moe_comparison(c, experts, gpu),
         "granularity": granularity_comparison(c, granularities),
         "quantized": quantized_comparison(c, law, bits, gpu),
@@ -143,7 +147,9 @@ def compare(compute, law="hoffmann2022", experts=DEFAULT_EXPERTS, bits=DEFAULT_B
                    "(MLP share of a d_ff = 4d layer; inferred convention)",
             "granularity": KRAJEWSKI_2024_MOE.source + "; N convention inferred; routing FLOPs "
                            "(Eq. 10) not included",
-            "decode": "bandwidth-bound lower bound, weights only, batch 1 (PLANNER.md §6.2)",
+            "decode": "bandwidth-bound lower bound, weights only, batch 1 (PLANNER.md §6.2): the "
+                      "weights read per token (an MoE's active experts only) spread evenly over "
+                      "the GPUs needed to hold the whole model",
         },
     }
     if inference_tokens is not None:

@@ -1,8 +1,9 @@
 """Data supply: how many tokens a run needs, what corpora exist, and what repeating them costs.
 
-- **Tokens needed** follow from the chosen law's compute-optimal frontier (not a fixed 20 tokens per
-  parameter: the ratio is 20 for Epoch's fit, 50–90 for Hoffmann's rounded constants, and it grows
-  with scale), plus over-training multiples and fixed ratios people use.
+- **Tokens needed** follow from the chosen law's compute-optimal frontier, not a fixed 20 tokens per
+  parameter: the ratio is 16–22 for Epoch's fit and 50–150 for Hoffmann's rounded constants between
+  1e21 and 1e26 FLOPs (LAWS.md §2.6), and it changes with scale. Over-training multiples and the
+  fixed ratios people quote are listed beside it.
 - **Corpora** are the published sizes of real open datasets, each with its tokenizer and source
   (LAWS.md §5.2). Round figures sometimes quoted without a source (CommonCrawl 250T, C4 150T,
   GitHub 5T, Wikipedia 3T, ArXiv 2T, Books 10T) are not supported by any located source and are not
@@ -125,12 +126,16 @@ def check_unique_tokens(unique_tokens: float) -> float:
 
 
 def _law(law):
+    """A preset by name, the project default (:data:`scalinglab.laws.registry.DEFAULT_LAW`) for
+    None, or a law object as given."""
     from scalinglab.laws.registry import get_law
 
+    if law is None:
+        return get_law()
     return get_law(law) if isinstance(law, str) else law
 
 
-def optimal_tokens_for_params(params: float, law="hoffmann2022") -> dict:
+def optimal_tokens_for_params(params: float, law=None) -> dict:
     """Tokens at which ``params`` is the compute-optimal size under ``law``.
 
     Inverts the law's frontier numerically (any law with ``optimum(compute)``, Kaplan's included).
@@ -153,7 +158,7 @@ def optimal_tokens_for_params(params: float, law="hoffmann2022") -> dict:
             "tokens_per_param": alloc.tokens / alloc.params, "loss": alloc.loss}
 
 
-def tokens_needed(params: float, law="hoffmann2022", overtrain=OVERTRAIN_MULTIPLES,
+def tokens_needed(params: float, law=None, overtrain=OVERTRAIN_MULTIPLES,
                   ratios=FIXED_RATIOS) -> list[dict]:
     """Training tokens for a model of ``params`` parameters under each regime.
 
@@ -184,8 +189,9 @@ def tokens_needed(params: float, law="hoffmann2022", overtrain=OVERTRAIN_MULTIPL
 def repetition(params: float, tokens: float, unique_tokens: float, law=None) -> dict:
     """What training ``params`` parameters on ``tokens`` tokens from ``unique_tokens`` unique ones costs.
 
-    Returns ``epochs``, ``repeated_value`` (D'/D), ``effective_tokens`` (D'), ``loss`` and
-    ``loss_penalty`` (vs the same run on all-unique data) under Muennighoff et al. 2023.
+    Returns ``epochs``, ``repeated_value`` (D'/D), ``effective_tokens`` (D'),
+    ``effective_params`` (N', below N when N exceeds the optimum for the unique data), ``loss``
+    and ``loss_penalty`` (vs the same run on all-unique data) under Muennighoff et al. 2023.
     """
     from scalinglab.laws.data_constrained import _resolve
 
@@ -197,13 +203,14 @@ def repetition(params: float, tokens: float, unique_tokens: float, law=None) -> 
         "epochs": epochs,
         "repeated_value": float(dc.repeated_data_value(epochs)),
         "effective_tokens": float(dc.effective_tokens(tokens, u)),
+        "effective_params": float(dc.effective_params(params, min(u, tokens))),
         "loss": float(dc.predict(params, tokens, u)),
         "loss_penalty": float(dc.loss_penalty(params, tokens, u)),
         "law": dc.name,
     }
 
 
-def data_plan(params: float, law="hoffmann2022", unique_tokens: float | None = None,
+def data_plan(params: float, law=None, unique_tokens: float | None = None,
               overtrain=OVERTRAIN_MULTIPLES) -> dict:
     """Tokens needed by regime, and, with ``unique_tokens``, the epochs and cost of repeating."""
     law = _law(law)

@@ -18,6 +18,7 @@ around N*. Model ladder (OLMo ladder, Bhagia et al. 2024): sizes x tokens-per-pa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -199,8 +200,9 @@ def _base_config(corpus: str, tokenizer: str, ctx: int, seed: int, device: str, 
             "dtype": dtype, "eval_tokens": eval_tokens, "val_fraction": val_fraction}
 
 
+@functools.lru_cache(maxsize=32)
 def _check_corpus(corpus: str) -> None:
-    """Fail early, before any training, on a corpus that does not exist here."""
+    """Fail early, before any training, on a corpus that does not exist here (once per process)."""
     from scalinglab.train.corpora import resolve_corpus
 
     resolve_corpus(corpus)

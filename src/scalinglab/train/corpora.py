@@ -34,9 +34,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from scalinglab.errors import ScalingLabError
 
@@ -283,7 +283,7 @@ def _pick_column(names: list[str], types: list[str], where: str) -> str:
     for name in TEXT_COLUMNS:
         if name in names:
             return name
-    for name, kind in zip(names, types):
+    for name, kind in zip(names, types, strict=True):
         if kind in ("string", "large_string", "str"):
             return name
     raise ScalingLabError(f"{where}: no text column among {', '.join(names)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 #: Side of the square matrices timed for the CPU peak. 2048³ multiply-adds (17 GFLOP) take ~0.1 s
 #: at 150 GFLOP/s: large enough to reach the BLAS plateau, short enough to time in a test.
@@ -71,7 +71,7 @@ def gpu_peak(device_name: str, dtype: str) -> Peak:
         return Peak(None, f"{device_name}: {exc}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def cpu_matmul_peak(dtype: str = "fp32", threads: int | None = None, size: int = CPU_PEAK_SIZE,
                     seconds: float = 0.6) -> float:
     """Best FLOP/s of a ``size``³ matmul on this CPU in ``dtype``, measured once per process.

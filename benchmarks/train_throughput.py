@@ -1,0 +1,145 @@
+"""Training throughput of ``scalinglab.train``: tokens/s, achieved FLOP/s and its ratio to a peak.
+
+CPU (default): for models from ~50k to ~5M non-embedding parameters (shapes by
+``scalinglab.train.shapes.shape_for_params``), run ``train()`` on the default corpus and time every
+optimizer step through the ``progress`` callback. The reference is the same-dtype peak: the best
+2048x2048 matmul, measured in this process right before and right after each model (best of both),
+with the same thread count. Because other processes may share the cores, the script prints the
+median step and the best step: the best step against the best matmul is the fairest ratio on a
+loaded machine, the median the typical one. FLOPs are the "chinchilla" convention (Hoffmann et al.
+2022 App. F: embeddings, attention and logits counted, no causal halving).
+
+GPU (``--device cuda``): a GPT-2-small-sized model (12 x 768, BPE vocabulary 50,304 trained on
+the default corpus, ~124M parameters, context 1024) in bf16 with ``torch.compile``; MFU against
+the hardware catalog's dense bf16 peak (H100-SXM: 989 TFLOP/s).
+
+Usage::
+
+    python benchmarks/train_throughput.py                    # CPU, fp32, all threads
+    python benchmarks/train_throughput.py --dtype bf16 --threads 1
+    python benchmarks/train_throughput.py --device cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import time
+
+#: Non-embedding parameter targets for the CPU sweep (50k to 5M).
+CPU_SIZES = (5e4, 1e5, 3e5, 1e6, 2e6, 5e6)
+
+
+def machine() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        name = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        name = "unknown CPU"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{name}, {os.cpu_count()} cores, load average {load:.1f} at start"
+
+
+def timed_train(config):
+    """Run ``train(config)`` and return (result, per-step seconds)."""
+    from scalinglab.train.trainer import train
+
+    stamps = []
+
+    def progress(event):
+        if "val_loss" not in event:
+            stamps.append(time.perf_counter())
+
+    start = time.perf_counter()
+    result = train(config, progress=progress)
+    steps = [b - a for a, b in zip([start] + stamps[:-1], stamps, strict=True)]
+    return result, steps[1:]  # the first step includes one-time set-up (allocation, thread pools)
+
+
+def cpu(args) -> None:
+    import torch
+
+    from scalinglab.train.config import TrainConfig
+    from scalinglab.train.peak import cpu_matmul_peak
+    from scalinglab.train.shapes import shape_for_params
+
+    threads = args.threads or torch.get_num_threads()
+    torch.set_num_threads(threads)
+    print(f"# machine: {machine()}")
+    print(f"# device cpu, dtype {args.dtype}, threads {threads}, ctx {args.ctx}, micro-batch {args.batch}, "
+          f"compile {args.compile}, torch {torch.__version__}")
+    header = (f"{'target':>7} {'shape':>9} {'N_nonemb':>10} {'tok/s med':>10} {'tok/s best':>10} "
+              f"{'GF/s med':>9} {'GF/s best':>9} {'peak GF/s':>9} {'frac med':>8} {'frac best':>9}")
+    print(header)
+    for target in args.sizes:
+        shape = shape_for_params(target, ctx=args.ctx)
+        tokens_per_step = args.batch * args.ctx
+        flops_per_step = shape.flops_per_token("chinchilla") * tokens_per_step
+        # Enough steps for ~args.seconds of training at ~50 GFLOP/s, at least 12.
+        steps = max(12, int(args.seconds * 50e9 / flops_per_step))
+        config = TrainConfig(
+            n_layer=shape.n_layer, d_model=shape.d_model, n_head=shape.n_head, ctx=args.ctx,
+            batch_size=args.batch, tokens=steps * tokens_per_step, eval_every=0, eval_tokens=args.ctx,
+            warmup_steps=2, device="cpu", dtype=args.dtype, threads=threads, compile=args.compile,
+        )
+        cpu_matmul_peak.cache_clear()
+        before = cpu_matmul_peak(args.dtype, threads)
+        result, step_seconds = timed_train(config)
+        torch.set_num_threads(threads)
+        cpu_matmul_peak.cache_clear()
+        peak = max(before, cpu_matmul_peak(args.dtype, threads))
+        med, best = statistics.median(step_seconds), min(step_seconds)
+        print(f"{target:7.0e} {f'{shape.n_layer}x{shape.d_model}':>9} {shape.non_embedding_params:10,d} "
+              f"{tokens_per_step / med:10,.0f} {tokens_per_step / best:10,.0f} "
+              f"{flops_per_step / med / 1e9:9.1f} {flops_per_step / best / 1e9:9.1f} {peak / 1e9:9.1f} "
+              f"{flops_per_step / med / peak:8.2f} {flops_per_step / best / peak:9.2f}", flush=True)
+
+
+def gpu(args) -> None:
+    import torch
+
+    from scalinglab.train.config import TrainConfig
+
+    if not torch.cuda.is_available():
+        raise SystemExit("no CUDA GPU visible: the GPU figure cannot be measured on this machine")
+    ctx, batch = 1024, args.batch if args.batch != 16 else 16
+    config = TrainConfig(
+        n_layer=12, d_model=768, n_head=12, ctx=ctx, tokenizer="bpe:50304", batch_size=batch,
+        tokens=args.gpu_steps * batch * ctx, eval_every=0, eval_tokens=ctx, warmup_steps=2,
+        device="cuda", dtype="bf16", compile=not args.no_compile, lr=6e-4,
+    )
+    print(f"# machine: {torch.cuda.get_device_name()}, torch {torch.__version__}, compile {config.compile}")
+    result, step_seconds = timed_train(config)
+    steady = step_seconds[len(step_seconds) // 4:]  # skip compilation and warm-up steps
+    med = statistics.median(steady)
+    tokens_per_step = batch * ctx
+    achieved = result.flops / result.tokens * tokens_per_step / med
+    peak = result.peak_flops_per_s
+    mfu = "unknown (device not in the hardware catalog)" if not peak else f"{achieved / peak:.1%}"
+    print(f"params {result.params:,} (non-embedding {result.non_embedding_params:,}), bf16, ctx {ctx}, "
+          f"batch {batch}")
+    print(f"median step {med * 1e3:.1f} ms, {tokens_per_step / med:,.0f} tokens/s, "
+          f"{achieved / 1e12:.1f} TFLOP/s, peak {0 if not peak else peak / 1e12:.1f} TFLOP/s, MFU {mfu}")
+    print(f"# peak: {result.peak_source}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--ctx", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=16, help="sequences per step (no accumulation)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="rough training time per model")
+    parser.add_argument("--sizes", type=float, nargs="*", default=list(CPU_SIZES))
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--gpu-steps", type=int, default=60)
+    parser.add_argument("--no-compile", action="store_true", help="GPU: run eagerly")
+    args = parser.parse_args()
+    (gpu if args.device == "cuda" else cpu)(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -238,8 +238,9 @@ def test_wandb_offline_malformed_history_named(tmp_path):
 
 def test_same_fit_as_the_equivalent_csv(tmp_path, monkeypatch):
     """The issue's acceptance check: TensorBoard, MLflow and a W&B CSV export fit like the CSV."""
-    fit_module = pytest.importorskip("scalinglab.fit")
-    read_runs = pytest.importorskip("scalinglab.runs").read_runs
+    from scalinglab.fit.parametric import ChinchillaFit
+    from scalinglab.runs import read_runs
+
     csv = tmp_path / "runs.csv"
     _expected().to_csv(csv, index=False)
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
@@ -248,7 +249,7 @@ def test_same_fit_as_the_equivalent_csv(tmp_path, monkeypatch):
     _write_wandb_csv(tmp_path / "wandb.csv")
 
     def fit(table):
-        return fit_module.ChinchillaFit().fit(table).law_
+        return ChinchillaFit().fit(table).law_
 
     reference = fit(read_runs(csv))
     for source in (read_tensorboard(tmp_path / "tb"), read_mlflow(tmp_path / "mlruns"),
@@ -256,5 +257,5 @@ def test_same_fit_as_the_equivalent_csv(tmp_path, monkeypatch):
         law = fit(source.runs)
         for name in ("E", "A", "B", "alpha", "beta"):
             # float32 rounding in TensorBoard moves each loss by < 1e-7 relative; the fit's
-            # parameters move by far less than 1e-4 relative.
-            assert getattr(law, name) == pytest.approx(getattr(reference, name), rel=1e-4), (source.source, name)
+            # parameters move by < 1e-6 relative (measured 5e-7 for B; row order alone moves them 4e-8).
+            assert getattr(law, name) == pytest.approx(getattr(reference, name), rel=1e-5), (source.source, name)

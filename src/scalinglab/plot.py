@@ -10,8 +10,8 @@ function                       shows
 =============================  ==================================================================
 :func:`loss_vs_params`         runs' final loss against N (log-log), the fitted law at the runs'
                                token-per-parameter ratios, and the bootstrap band
-:func:`isoflop_curves`         loss against N per compute budget, each budget's parabola in log N
-                               and its minimum (Approach 2)
+:func:`isoflop_curves`         loss against N per compute budget, each budget's parabola in ln N
+                               and its minimum (Approach 2, from an ``IsoFLOPFit``)
 :func:`frontier`               compute-optimal N against C for several laws (Kaplan, Hoffmann,
                                Epoch, a fit), side by side
 :func:`tokens_per_param`       compute-optimal D/N against C for the same laws
@@ -170,67 +170,66 @@ def loss_vs_params(runs, law=None, bootstrap=None, *, level: float = 0.95, title
 
 
 # --------------------------------------------------------------------------------------------
-def isoflop_curves(profiles, *, law=None, title: str | None = None):
+def isoflop_curves(isoflop, runs, *, law=None, title: str | None = None):
     """IsoFLOP profiles: loss against N per budget, with each budget's parabola and minimum.
 
     Parameters
     ----------
-    profiles : sequence
-        One entry per compute budget, each with ``budget`` (FLOPs), ``params`` and ``loss``
-        (arrays of the runs at that budget), ``coefficients`` (the parabola in ln N, highest power
-        first, as ``numpy.polyfit`` returns) and ``params_opt`` (the parabola's minimum); objects
-        with those attributes or dicts with those keys (Approach 2's per-budget results).
+    isoflop : IsoFLOPFit
+        A fitted :class:`scalinglab.fit.isoflop.IsoFLOPFit` (Approach 2): its ``profiles_`` give
+        each budget's parabola loss = loss_opt + curvature·(ln N − ln N_opt)² and minimum.
+    runs : DataFrame
+        The runs it was fitted to (``params``, ``flops``, ``loss``); grouped into budgets the same
+        way (:func:`scalinglab.fit.isoflop.group_budgets` with the fit's ``budget_rtol``).
     law : optional
-        A fitted law whose curve L(N, C/(6N)) is drawn dashed per budget for comparison.
+        A fitted law; its prediction at each run's own N and D is marked (×) for comparison. (Not
+        a curve along D = C/(6N): a sweep's FLOPs may follow another convention than 6·N·D, and
+        the runs' actual tokens are what the law was fitted to.)
     """
     import matplotlib
     import numpy as np
 
+    from scalinglab.fit.isoflop import group_budgets
+
+    profiles = list(getattr(isoflop, "profiles_", []))
     if not profiles:
-        raise ScalingLabError("no IsoFLOP profiles to plot")
+        raise ScalingLabError("the IsoFLOP fit has no profiles to plot (is it fitted?)")
+    n_all = _column(runs, "params")
+    c_all = _column(runs, "flops")
+    y_all = _column(runs, "loss")
+    d_all = _column(runs, "tokens") if law is not None else None
+    labels = group_budgets(c_all, isoflop.budget_rtol)
+    centre = {g: float(np.exp(np.mean(np.log(c_all[labels == g])))) for g in np.unique(labels)}
     fig, ax = _figure()
-    budgets = [float(_get(p, "budget")) for p in profiles]
     cmap = matplotlib.colormaps["plasma"]
-    lo_b, hi_b = np.log(min(budgets)), np.log(max(budgets))
-    for p, budget in sorted(zip(profiles, budgets, strict=True), key=lambda t: t[1]):
-        colour = cmap(0.85 * (np.log(budget) - lo_b) / (hi_b - lo_b) if hi_b > lo_b else 0.4)
-        n = np.asarray(_get(p, "params"), dtype=float)
-        y = np.asarray(_get(p, "loss"), dtype=float)
+    lo_b, hi_b = np.log(min(q.flops for q in profiles)), np.log(max(q.flops for q in profiles))
+    for p in sorted(profiles, key=lambda q: q.flops):
+        colour = cmap(0.85 * (np.log(p.flops) - lo_b) / (hi_b - lo_b) if hi_b > lo_b else 0.4)
+        group = next(g for g, c in centre.items() if abs(c / p.flops - 1) < 1e-9)
+        sel = labels == group
+        n, y = n_all[sel], y_all[sel]
         ax.scatter(n, y, color=colour, s=24, edgecolor="k", linewidth=0.3, zorder=3,
-                   label=f"C = {budget:.2g} FLOPs")
-        grid = np.geomspace(n.min() / 1.3, n.max() * 1.3, 100)
-        coeffs = _get(p, "coefficients", None)
-        if coeffs is not None:
-            ax.plot(grid, np.polyval(coeffs, np.log(grid)), color=colour, lw=1.3)
-        n_opt = _get(p, "params_opt", None)
-        if n_opt is not None and coeffs is not None:
-            ax.plot([n_opt], [np.polyval(coeffs, np.log(n_opt))], marker="*", ms=13, color=colour,
-                    markeredgecolor="k", zorder=4)
+                   label=f"C = {p.flops:.2g} FLOPs ({p.n_runs} runs)")
+        grid = np.geomspace(min(n.min(), p.params_opt) / 1.3, max(n.max(), p.params_opt) * 1.3, 100)
+        ax.plot(grid, p.loss_opt + p.curvature * (np.log(grid) - np.log(p.params_opt)) ** 2,
+                color=colour, lw=1.3)
+        ax.plot([p.params_opt], [p.loss_opt], marker="*", ms=13, color=colour, markeredgecolor="k", zorder=4)
         if law is not None:
-            ax.plot(grid, law.predict(grid, budget / (6.0 * grid)), color=colour, lw=0.9, ls="--")
+            ax.scatter(n, law.predict(n, d_all[sel]), color=colour, marker="x", s=30, lw=1.2, zorder=3)
     ax.plot([], [], marker="*", ls="", color="grey", markeredgecolor="k", ms=11, label="parabola minimum")
     if law is not None:
-        ax.plot([], [], ls="--", color="grey", label=f"{_law_name(law)}, D = C/(6N)")
+        ax.scatter([], [], marker="x", color="grey", label=f"{_law_name(law)} at each run's N, D")
     ax.set_xscale("log")
     _no_minor_labels(ax.xaxis)
     ax.set_xlabel(f"{PARAMS_LABEL} (count)")
     ax.set_ylabel(LOSS_LABEL)
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=7, ncol=2)
-    ax.set_title(title or f"IsoFLOP profiles (Approach 2): {len(profiles)} budgets, "
-                          "parabola in ln N per budget", fontsize=10)
+    interval = getattr(isoflop, "a_interval_", None)
+    a_text = f"N_opt ∝ C^{isoflop.a_:.3f}" + (f" ({interval[0]:.3f}–{interval[1]:.3f})" if interval else "")
+    ax.set_title(title or f"IsoFLOP profiles (Approach 2): {len(profiles)} budgets, parabola in ln N; "
+                          f"{a_text}", fontsize=9)
     return fig
-
-
-def _get(obj, name, default=...):
-    if isinstance(obj, dict):
-        if name in obj:
-            return obj[name]
-    elif hasattr(obj, name):
-        return getattr(obj, name)
-    if default is ...:
-        raise ScalingLabError(f"IsoFLOP profile has no {name!r}")
-    return default
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,7 +268,8 @@ def frontier(laws, compute=(1e18, 1e26), *, runs=None, title: str | None = None)
     compute : (float, float)
         FLOPs range of the x axis.
     runs : DataFrame, optional
-        Runs (``flops``, ``params``) drawn as points for scale.
+        Runs (``params``, ``tokens``) drawn as points at C = 6·N·D, the convention of the laws'
+        frontiers (a sweep may record its FLOPs by another convention).
     """
     import numpy as np
 
@@ -281,8 +281,9 @@ def frontier(laws, compute=(1e18, 1e26), *, runs=None, title: str | None = None)
         label = f"{name}" + (f" (N ∝ C^{exponent:.3f})" if exponent is not None else "")
         ax.plot(c, alloc.params, label=label, **_style(name))
     if runs is not None:
-        ax.scatter(_column(runs, "flops"), _column(runs, "params"), s=14, color="k", alpha=0.5,
-                   label="your runs (their N and C)", zorder=3)
+        n = _column(runs, "params")
+        ax.scatter(6.0 * n * _column(runs, "tokens"), n, s=14, color="k", alpha=0.5,
+                   label="your runs (N, C = 6ND)", zorder=3)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(COMPUTE_LABEL)
@@ -322,9 +323,9 @@ def training_curves(curves, envelope=None, *, runs=None, title: str | None = Non
     ----------
     curves : DataFrame
         ``run_id``, ``flops`` (FLOPs so far), ``loss`` (nats/token), one row per eval step.
-    envelope : DataFrame or dict of arrays, optional
-        The lowest loss reached at each FLOPs value (``flops``, ``loss``; Hoffmann et al. 2022
-        §3.1), drawn as a thick line.
+    envelope : EnvelopeFit, or DataFrame / dict with ``flops`` and ``loss``, optional
+        The lowest loss reached at each FLOPs value (Hoffmann et al. 2022 §3.1): a fitted
+        :class:`scalinglab.fit.envelope.EnvelopeFit` (its ``flops_``, ``loss_``) or arrays.
     runs : DataFrame, optional
         Run table with ``run_id`` and ``params``, to colour curves by model size.
     """
@@ -357,8 +358,13 @@ def training_curves(curves, envelope=None, *, runs=None, title: str | None = Non
         fig.colorbar(mappable, ax=ax, label=f"{PARAMS_LABEL} (count)")
     ax.plot([], [], color="tab:grey", lw=0.9, label=f"training curves ({curves['run_id'].nunique()} runs)")
     if envelope is not None:
-        ax.plot(np.asarray(envelope["flops"], dtype=float), np.asarray(envelope["loss"], dtype=float),
-                color="tab:red", lw=2.4, label="Approach-1 envelope (lowest loss per FLOPs)")
+        if hasattr(envelope, "flops_"):
+            ex, ey = envelope.flops_, envelope.loss_
+            a_text = f"; N_opt ∝ C^{envelope.a_:.3f}"
+        else:
+            ex, ey, a_text = envelope["flops"], envelope["loss"], ""
+        ax.plot(np.asarray(ex, dtype=float), np.asarray(ey, dtype=float), color="tab:red", lw=0,
+                marker=".", ms=3.5, label=f"Approach-1 envelope (lowest loss per FLOPs{a_text})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     _loss_axis(ax.yaxis)

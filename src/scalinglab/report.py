@@ -47,8 +47,9 @@ class ReportSettings:
         Seed of the bootstrap's resample indices.
     level : float
         Confidence level of the intervals.
-    holdout_sizes : int
-        How many of the largest distinct model sizes the extrapolation check holds out (0: none).
+    holdout : int
+        How many of the largest compute budgets the extrapolation check holds out (0: none);
+        runs are grouped into budgets as Approach 2 groups them (FLOPs within 5%).
     delta : float
         Huber threshold of the fit (Hoffmann et al. 2022: 1e-3).
     title : str, optional
@@ -63,7 +64,7 @@ class ReportSettings:
     bootstrap: int = 200
     seed: int = 0
     level: float = 0.95
-    holdout_sizes: int = 1
+    holdout: int = 1
     delta: float = 1e-3
     title: str | None = None
 
@@ -128,8 +129,23 @@ def load_runs(path) -> RunData:
         raise ScalingLabError(f"{p}: no such file or directory")
     from scalinglab.runs import read_runs
 
-    runs = read_runs(p)
-    return RunData(runs=runs, curves=None, source=f"runs file {p}", kind="file")
+    runs, curves = split_curves(read_runs(p))
+    return RunData(runs=runs, curves=curves, source=f"runs file {p}", kind="file")
+
+
+def split_curves(table):
+    """A runs table with several rows per ``run_id`` (a loss curve per run, :mod:`scalinglab.runs`)
+    -> (one row per run: its last point by ``step``, else by ``tokens``; the curve table).
+
+    A table with one row per run comes back unchanged, with no curves.
+    """
+    if "run_id" not in table.columns or not table["run_id"].duplicated().any():
+        return table, None
+    key = "step" if "step" in table.columns else "tokens"
+    ordered = table.sort_values(["run_id", key], kind="stable")
+    final = ordered.groupby("run_id", sort=False).tail(1).reset_index(drop=True)
+    cols = [c for c in ("run_id", "step", "tokens", "flops", "loss") if c in ordered.columns]
+    return final, ordered[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,6 +170,27 @@ class Report:
         return path
 
 
+@dataclass
+class _Analysis:
+    """Everything the report shows, computed once."""
+
+    data: RunData
+    settings: ReportSettings
+    estimator: object  # fitted ChinchillaFit
+    boot: object | None  # BootstrapResult
+    compute: float
+    mfu: float
+    laws: dict
+    allocations: dict
+    plans: dict
+    check: object | None = None  # ExtrapolationReport
+    check_note: str = ""
+    isoflop: object | None = None  # IsoFLOPFit
+    isoflop_note: str = ""
+    envelope: object | None = None  # EnvelopeFit
+    envelope_note: str = ""
+
+
 def _check_settings(s: ReportSettings) -> None:
     if s.compute is not None and not (math.isfinite(s.compute) and s.compute > 0):
         raise ScalingLabError(f"compute: must be a positive number of FLOPs, got {s.compute!r}")
@@ -161,8 +198,83 @@ def _check_settings(s: ReportSettings) -> None:
         raise ScalingLabError(f"bootstrap: must be 0 or at least 2 resamples, got {s.bootstrap!r}")
     if not 0 < s.level < 1:
         raise ScalingLabError(f"level: must be in (0, 1), got {s.level!r}")
-    if not isinstance(s.holdout_sizes, int) or s.holdout_sizes < 0:
-        raise ScalingLabError(f"holdout_sizes: must be a whole number >= 0, got {s.holdout_sizes!r}")
+    if not isinstance(s.holdout, int) or s.holdout < 0:
+        raise ScalingLabError(f"holdout: must be a whole number >= 0, got {s.holdout!r}")
+
+
+def analyse(data: RunData, settings: ReportSettings) -> _Analysis:
+    """Fit (Approaches 3, 2, 1), bootstrap, hold out, allocate and plan."""
+    from scalinglab.fit.parametric import ChinchillaFit
+    from scalinglab.laws.registry import get_law
+    from scalinglab.plan.budget import DEFAULT_MFU, train_plan
+
+    runs = data.runs
+    estimator = ChinchillaFit(delta=settings.delta).fit(runs)
+    compute = settings.compute or 100.0 * float(runs["flops"].max())
+    boot = None
+    if settings.bootstrap:
+        boot = estimator.bootstrap(runs, n_resamples=settings.bootstrap, seed=settings.seed, compute=compute)
+    laws = {name: get_law(name) for name in COMPARE_LAWS}
+    laws["your fit"] = estimator.law_
+    mfu = settings.mfu if settings.mfu is not None else DEFAULT_MFU
+    allocations = {name: each.optimum(compute) for name, each in laws.items()}
+    plans = {name: train_plan(params=a.params, tokens=a.tokens, gpu=settings.gpu, gpus=settings.gpus,
+                              mfu=mfu, price_per_gpu_hour=settings.price_per_gpu_hour)
+             for name, a in allocations.items()}
+    out = _Analysis(data=data, settings=settings, estimator=estimator, boot=boot, compute=compute,
+                    mfu=mfu, laws=laws, allocations=allocations, plans=plans)
+    out.check, out.check_note = _extrapolation(runs, settings)
+    out.isoflop, out.isoflop_note = _approach2(runs)
+    out.envelope, out.envelope_note = _approach1(data)
+    return out
+
+
+def _extrapolation(runs, settings):
+    """Fit without the ``holdout`` largest compute budgets and predict them (fit.validate)."""
+    import numpy as np
+
+    from scalinglab.fit.isoflop import IsoFLOPFit, group_budgets
+    from scalinglab.fit.parametric import ChinchillaFit
+    from scalinglab.fit.validate import extrapolation_check
+
+    if settings.holdout == 0:
+        return None, "not run (holdout = 0)"
+    flops = runs["flops"].to_numpy(float)
+    labels = group_budgets(flops, IsoFLOPFit.budget_rtol)
+    order = sorted(np.unique(labels), key=lambda g: flops[labels == g].max())
+    if len(order) <= settings.holdout:
+        return None, f"not run: only {len(order)} compute budget(s), cannot hold out {settings.holdout}"
+    threshold = float(max(flops[np.isin(labels, order[:-settings.holdout])]))
+    try:
+        check = extrapolation_check(ChinchillaFit(delta=settings.delta), runs, above=threshold, by="flops")
+    except ScalingLabError as exc:
+        return None, f"not run: {exc}"
+    return check, ""
+
+
+def _approach2(runs):
+    from scalinglab.fit.isoflop import IsoFLOPFit
+
+    try:
+        return IsoFLOPFit().fit(runs), ""
+    except ScalingLabError as exc:
+        return None, f"Approach 2 not applicable: {exc}"
+
+
+def _approach1(data: RunData):
+    from scalinglab.fit.envelope import EnvelopeFit
+
+    curves = data.curves
+    if curves is None or len(curves) == 0:
+        return None, "Approach 1 not applicable: the runs carry no training curves"
+    if "params" not in curves.columns:
+        curves = curves.merge(data.runs[["run_id", "params"]], on="run_id", how="inner")
+    # An eval before the first step has spent no FLOPs: it has no place on a log-FLOPs axis.
+    curves = curves[curves["flops"] > 0]
+    try:
+        return EnvelopeFit().fit(curves), ""
+    except ScalingLabError as exc:
+        return None, f"Approach 1 not applicable: {exc}"
 
 
 def build_report(source, settings: ReportSettings | None = None) -> Report:
@@ -174,138 +286,141 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
         What :func:`load_runs` reads, or its result.
     settings : ReportSettings, optional
     """
-
     from scalinglab import plot
-    from scalinglab.core.hardware import get_accelerator
-    from scalinglab.fit.parametric import ChinchillaFit
-    from scalinglab.laws.registry import get_law
-    from scalinglab.plan.budget import DEFAULT_MFU, train_plan
 
     settings = settings or ReportSettings()
     _check_settings(settings)
     data = source if isinstance(source, RunData) else load_runs(source)
-    runs = data.runs
     for col in ("params", "tokens", "flops", "loss"):
-        if col not in runs.columns:
+        if col not in data.runs.columns:
             raise ScalingLabError(f"{data.source}: the runs have no {col!r} column")
+    a = analyse(data, settings)
+    figures = _figures(a)
+    pngs = {name: plot.to_png(fig) for name, (fig, _) in figures.items()}
+    summary = _summary(a)
+    summary["figures"] = list(pngs)
+    return Report(html=_html(a, figures, pngs), figures=pngs, summary=summary)
 
-    # 1. Approach 3 fit and its bootstrap intervals.
-    estimator = ChinchillaFit(delta=settings.delta).fit(runs)
-    law = estimator.law_
-    compute = settings.compute or 100.0 * float(runs["flops"].max())
-    boot = None
-    if settings.bootstrap:
-        boot = estimator.bootstrap(runs, n_resamples=settings.bootstrap, seed=settings.seed,
-                                   compute=compute)
 
-    # 2. Extrapolation: refit without the largest model sizes, predict them.
-    check = _extrapolation(runs, settings, ChinchillaFit)
+def _figures(a: _Analysis) -> dict:
+    """name -> (Figure, caption)."""
+    import numpy as np
 
-    # 3. Compute-optimal allocation at the target budget, by each law, and the fit's plan.
-    laws = {name: get_law(name) for name in COMPARE_LAWS}
-    laws["your fit"] = law
-    mfu = settings.mfu if settings.mfu is not None else DEFAULT_MFU
-    allocations = {name: each.optimum(compute) for name, each in laws.items()}
-    plans = {name: train_plan(params=a.params, tokens=a.tokens, gpu=settings.gpu, gpus=settings.gpus,
-                              mfu=mfu, price_per_gpu_hour=settings.price_per_gpu_hour)
-             for name, a in allocations.items()}
+    from scalinglab import plot
+    from scalinglab.core.hardware import get_accelerator
+    from scalinglab.plan.budget import train_plan
 
-    # 4. Figures.
+    runs, s, law = a.data.runs, a.settings, a.estimator.law_
     figures = {}
-    c_lo = min(float(runs["flops"].min()), compute) / 3
-    c_hi = max(float(runs["flops"].max()), compute) * 30
+    c_lo = min(float(runs["flops"].min()), a.compute) / 3
+    c_hi = max(float(runs["flops"].max()), a.compute) * 30
     figures["loss_vs_params"] = (
-        plot.loss_vs_params(runs, law, boot, level=settings.level),
+        plot.loss_vs_params(runs, law, a.boot, level=s.level),
         "Final loss of every run against its parameter count. Curves: the fitted law at the runs' "
-        "10th/50th/90th-percentile tokens-per-parameter ratios; band: the bootstrap interval.")
+        "10th/50th/90th-percentile tokens-per-parameter ratios; band: its bootstrap interval.")
+    if a.isoflop is not None:
+        figures["isoflop"] = (
+            plot.isoflop_curves(a.isoflop, runs, law=law),
+            "Runs grouped by compute budget; a parabola in ln N per budget and its minimum "
+            "(Hoffmann et al. 2022 Approach 2). ×: the Approach-3 fit's prediction for each run.")
     figures["frontier"] = (
-        plot.frontier(laws, (c_lo, c_hi), runs=runs),
-        "Compute-optimal model size by each law, against training compute (C = 6·N·D).")
+        plot.frontier(a.laws, (c_lo, c_hi), runs=runs),
+        "Compute-optimal model size by each law against training compute (C = 6·N·D); dots: the runs "
+        "at their N and 6·N·D.")
     figures["tokens_per_param"] = (
-        plot.tokens_per_param(laws, (c_lo, c_hi)),
+        plot.tokens_per_param(a.laws, (c_lo, c_hi)),
         "Tokens per parameter along each law's compute-optimal frontier.")
-    if data.curves is not None and len(data.curves) and data.curves["run_id"].nunique() > 1:
+    curves = a.data.curves
+    if curves is not None and len(curves) and curves["run_id"].nunique() > 1:
         figures["training_curves"] = (
-            plot.training_curves(data.curves, runs=runs),
-            "Eval loss against FLOPs spent, one line per run.")
-    if check is not None:
+            plot.training_curves(curves, a.envelope, runs=runs),
+            "Eval loss against FLOPs spent, one line per run, coloured by model size"
+            + ("; red: the envelope of lowest loss per FLOPs that Approach 1 fits (points won by the "
+               "smallest or largest model are left out)." if a.envelope is not None else "."))
+    if a.check is not None:
+        est = a.check.estimator
+        predicted = np.asarray(est.predict(runs["params"].to_numpy(float), runs["tokens"].to_numpy(float)))
+        held = runs["flops"].to_numpy(float) > a.check.threshold
         figures["extrapolation"] = (
-            plot.extrapolation(check["predicted"], check["actual"], check["held_out"],
-                               params=check["params"]),
-            f"Law refitted without the {check['n_sizes']} largest model size(s); its predictions "
-            "against the observed losses. Diamonds: held-out runs.")
+            plot.extrapolation(predicted, runs["loss"].to_numpy(float), held,
+                               params=runs["params"].to_numpy(float)),
+            f"The law refitted on the {a.check.n_train} runs with C ≤ {a.check.threshold:.3g} FLOPs, "
+            "against the observed losses of all runs. Diamonds: the held-out runs it had to predict.")
     figures["emergence"] = (
-        plot.emergence(mark_flops=compute, mark_label="target budget"),
-        "Training compute at which Wei et al. 2022 (Table 1) saw abilities emerge, with the "
-        "report's target budget.")
-    fit_plan = plans["your fit"]
+        plot.emergence(mark_flops=a.compute, mark_label="target budget"),
+        "Training compute at which Wei et al. 2022 (Table 1) saw abilities emerge, and the report's "
+        "target budget.")
+    fit_plan = a.plans["your fit"]
     hardware = [fit_plan] + [
-        train_plan(params=fit_plan.params, tokens=fit_plan.tokens, gpu=g, gpus=settings.gpus, mfu=mfu,
-                   price_per_gpu_hour=settings.price_per_gpu_hour)
+        train_plan(params=fit_plan.params, tokens=fit_plan.tokens, gpu=g, gpus=s.gpus, mfu=a.mfu,
+                   price_per_gpu_hour=s.price_per_gpu_hour)
         for g in COMPARE_GPUS if get_accelerator(g).name != fit_plan.gpu]
     figures["plan"] = (
         plot.plan_breakdown(hardware),
-        f"The fit's compute-optimal run at {compute:.3g} FLOPs on {settings.gpus} GPUs of each kind "
-        f"at MFU {mfu:.0%}: GPU-hours and cost split into model FLOPs at the dense bf16 peak and "
-        "the overhead of running below it, and the wall-clock time.")
-    pngs = {name: plot.to_png(fig) for name, (fig, _) in figures.items()}
-
-    summary = _summary(data, estimator, boot, settings, compute, allocations, plans, check, mfu)
-    page = _html(data, estimator, boot, settings, compute, allocations, plans, check, figures, pngs, mfu)
-    summary["figures"] = list(pngs)
-    return Report(html=page, figures=pngs, summary=summary)
-
-
-def _extrapolation(runs, settings, estimator_cls):
-    """Refit without the ``holdout_sizes`` largest distinct model sizes and predict them."""
-    import numpy as np
-
-    if settings.holdout_sizes == 0:
-        return None
-    sizes = np.unique(np.asarray(runs["params"], dtype=float))
-    if sizes.size - settings.holdout_sizes < 2:
-        return None  # too few sizes left to fit; the report says so
-    cut = sizes[-settings.holdout_sizes]
-    held = np.asarray(runs["params"], dtype=float) >= cut
-    train = runs[~held]
-    try:
-        refit = estimator_cls(delta=settings.delta).fit(train)
-    except ScalingLabError:
-        return None
-    predicted = np.asarray(refit.law_.predict(runs["params"].to_numpy(float), runs["tokens"].to_numpy(float)))
-    actual = runs["loss"].to_numpy(float)
-    error = (predicted - actual) / actual
-    return {"law": refit.law_, "predicted": predicted, "actual": actual, "held_out": held,
-            "params": runs["params"].to_numpy(float), "n_sizes": settings.holdout_sizes,
-            "cut_params": float(cut), "relative_error": error,
-            "mean_abs_error_held_out": float(np.mean(np.abs(error[held]))),
-            "max_abs_error_held_out": float(np.max(np.abs(error[held]))),
-            "mean_abs_error_fitted": float(np.mean(np.abs(error[~held])))}
+        f"The fit's compute-optimal run at {a.compute:.3g} FLOPs on {s.gpus} GPUs of each kind at "
+        f"MFU {a.mfu:.0%}: GPU-hours and cost split into model FLOPs at the dense peak and the "
+        "overhead of running below it, and the wall-clock time.")
+    return figures
 
 
 # --------------------------------------------------------------------------------------------
 # Summary (JSON) and HTML
 # --------------------------------------------------------------------------------------------
-def _summary(data, est, boot, s, compute, allocations, plans, check, mfu) -> dict:
-    law = est.law_
+def _exponents(a: _Analysis) -> list:
+    """Rows (source, a, a interval, b, b interval) of the allocation exponents N_opt ∝ C^a."""
+    from scalinglab.plan.gap import CHINCHILLA_REPORTED
+
+    law, boot, level = a.estimator.law_, a.boot, a.settings.level
+    rows = [{"source": "Approach 3 (your fit)", "a": law.a, "b": law.b,
+             "a_interval": list(boot.interval("a", level)) if boot else None,
+             "b_interval": list(boot.interval("b", level)) if boot else None}]
+    for name, fit in (("Approach 2 (IsoFLOP, your runs)", a.isoflop), ("Approach 1 (envelope, your runs)", a.envelope)):
+        if fit is not None:
+            rows.append({"source": name, "a": fit.a_, "b": fit.b_,
+                         "a_interval": list(fit.a_interval_) if fit.a_interval_ else None,
+                         "b_interval": list(fit.b_interval_) if fit.b_interval_ else None})
+    for key, value in CHINCHILLA_REPORTED.items():
+        rows.append({"source": f"Hoffmann et al. 2022 Table 2, {key.replace('approach', 'Approach ')}",
+                     "a": value, "b": None, "a_interval": None, "b_interval": None})
+    for name in COMPARE_LAWS:
+        if name != "hoffmann2022":
+            each = a.laws[name]
+            rows.append({"source": f"{name} ({each.source.split(',')[0]})", "a": each.a, "b": each.b,
+                         "a_interval": None, "b_interval": None})
+    return rows
+
+
+def _fit_notes(a: _Analysis) -> list:
+    """What the Approach 2 and 1 fits could not do, or flagged, one sentence each."""
+    notes = [n for n in (a.isoflop_note, a.envelope_note) if n]
+    for name, fit in (("Approach 2", a.isoflop), ("Approach 1", a.envelope)):
+        notes += [f"{name}: {flag}" for flag in (getattr(fit, "flags_", None) or [])]
+    return notes
+
+
+def _summary(a: _Analysis) -> dict:
+    law, est, s = a.estimator.law_, a.estimator, a.settings
     out = {
-        "source": data.source,
-        "n_runs": int(len(data.runs)),
+        "source": a.data.source,
+        "n_runs": int(len(a.data.runs)),
         "law": {k: getattr(law, k) for k in ("E", "A", "B", "alpha", "beta", "a", "b")},
         "converged": bool(est.converged_),
         "objective": float(est.objective_),
         "flags": list(est.flags_),
-        "compute": compute,
-        "optimal": {name: a.as_dict() for name, a in allocations.items()},
-        "plan": plans["your fit"].as_dict(),
-        "settings": asdict(s) | {"mfu": mfu},
+        "compute": a.compute,
+        "optimal": {name: alloc.as_dict() for name, alloc in a.allocations.items()},
+        "plan": a.plans["your fit"].as_dict(),
+        "exponents": _exponents(a),
+        "settings": asdict(s) | {"mfu": a.mfu, "compute": a.compute},
     }
-    if boot is not None:
-        out["intervals"] = {k: list(boot.interval(k, s.level)) for k in boot.samples}
-        out["bootstrap"] = {"n_resamples": boot.n_resamples, "n_failed": boot.n_failed, "seed": boot.seed}
-    if check is not None:
-        out["extrapolation"] = {k: check[k] for k in ("n_sizes", "cut_params", "mean_abs_error_held_out",
-                                                      "max_abs_error_held_out", "mean_abs_error_fitted")}
+    if a.boot is not None:
+        out["intervals"] = {k: list(a.boot.interval(k, s.level)) for k in a.boot.samples}
+        out["bootstrap"] = {"n_resamples": a.boot.n_resamples, "n_failed": a.boot.n_failed, "seed": a.boot.seed}
+    if a.check is not None:
+        out["extrapolation"] = a.check.as_dict()
+    notes = ([a.check_note] if a.check_note else []) + _fit_notes(a)
+    if notes:
+        out["notes"] = notes
     return out
 
 
@@ -348,12 +463,16 @@ def _table(header, rows, left=1) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _html(data, est, boot, s, compute, allocations, plans, check, figures, pngs, mfu) -> str:
+def _interval(values) -> str:
+    return "–" if not values else f"{values[0]:.4g} – {values[1]:.4g}"
+
+
+def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
     import scalinglab
     from scalinglab.laws.registry import get_law
 
-    law = est.law_
-    runs = data.runs
+    data, est, boot, s = a.data, a.estimator, a.boot, a.settings
+    law, runs, compute = est.law_, data.runs, a.compute
     title = s.title or f"Scaling-law report: {data.source}"
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -362,75 +481,75 @@ def _html(data, est, boot, s, compute, allocations, plans, check, figures, pngs,
              f"<p class='meta'>{len(runs)} runs · generated "
              f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by scalinglab "
              f"{html.escape(getattr(scalinglab, '__version__', '?'))}</p>"]
-    fit_alloc = allocations["your fit"]
+    best = a.allocations["your fit"]
     parts.append(
         f"<p>Fitted <code>L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup></code> (Hoffmann et al. "
         f"2022, Approach 3) to {len(runs)} runs: E = {law.E:.4g}, α = {law.alpha:.4g}, "
         f"β = {law.beta:.4g}; compute-optimal N ∝ C<sup>{law.a:.3f}</sup>, D ∝ C<sup>{law.b:.3f}</sup>. "
-        f"At the target budget of {compute:.3g} FLOPs the fit allocates N = {fit_alloc.params:.3g} "
-        f"parameters and D = {fit_alloc.tokens:.3g} tokens ({fit_alloc.tokens_per_param:.3g} tokens "
-        f"per parameter), predicting a loss of {fit_alloc.loss:.4g} nats/token.</p>")
-    if est.flags_:
-        parts.append("".join(f"<p class='flag'>⚠ {html.escape(f)}</p>" for f in est.flags_))
+        f"At the target budget of {compute:.3g} FLOPs the fit allocates N = {best.params:.3g} "
+        f"parameters and D = {best.tokens:.3g} tokens ({best.tokens_per_param:.3g} tokens per "
+        f"parameter), predicting a loss of {best.loss:.4g} nats/token.</p>")
+    for flag in est.flags_:
+        parts.append(f"<p class='flag'>⚠ {html.escape(flag)}</p>")
 
     # Fitted parameters with intervals, beside the published laws.
     parts.append("<h2>Fitted parameters</h2>")
     refs = [get_law("hoffmann2022"), get_law("epoch2024")]
     level = f"{s.level:.0%} interval"
-    header = ["parameter", "estimate", level, "bootstrap SE"] + [r.name for r in refs]
     rows = []
     for key in ("E", "A", "B", "alpha", "beta", "a", "b"):
         lo_hi = se = "–"
         if boot is not None:
-            lo, hi = boot.interval(key, s.level)
-            lo_hi, se = f"{lo:.4g} – {hi:.4g}", f"{boot.se(key):.3g}"
+            lo_hi, se = _interval(boot.interval(key, s.level)), f"{boot.se(key):.3g}"
         rows.append([key, _fmt(getattr(law, key)), lo_hi, se] + [_fmt(getattr(r, key)) for r in refs])
-    parts.append(_table(header, rows))
+    parts.append(_table(["parameter", "estimate", level, "bootstrap SE"] + [r.name for r in refs], rows))
     note = (f"Intervals: percentile bootstrap over runs, {boot.n_resamples} resamples "
-            f"({boot.n_failed} failed to converge), seed {boot.seed}, warm-started refits."
-            if boot is not None else "No bootstrap (settings.bootstrap = 0).")
-    parts.append(f"<p class='meta'>{note} Objective (summed Huber, δ = {s.delta:g}) "
-                 f"{est.objective_:.6g}; converged: {_fmt(bool(est.converged_))}.</p>")
+            f"({boot.n_failed} did not converge), seed {boot.seed}, refits warm-started at the fit."
+            if boot is not None else "No bootstrap (bootstrap = 0).")
+    parts.append(f"<p class='meta'>{note} Objective (summed Huber on log loss, δ = {s.delta:g}) "
+                 f"{est.objective_:.6g}; converged: {_fmt(bool(est.converged_))}. "
+                 "Published constants: Hoffmann et al. 2022 Eq. 10; Besiroglu et al. 2024 (Epoch).</p>")
+
+    parts.append("<h3>Allocation exponents: N<sub>opt</sub> ∝ C<sup>a</sup>, D<sub>opt</sub> ∝ C<sup>b</sup></h3>")
+    rows = [[html.escape(r["source"]), _fmt(r["a"]), _interval(r["a_interval"]), _fmt(r["b"]),
+             _interval(r["b_interval"])] for r in _exponents(a)]
+    parts.append(_table(["estimate", "a", level, "b", level], rows))
+    for note in _fit_notes(a):
+        parts.append(f"<p class='meta'>{html.escape(note)}</p>")
 
     # The compute-optimal plan.
     parts.append(f"<h2>Compute-optimal plan at {compute:.3g} FLOPs</h2>")
-    header = ["law", "params N", "tokens D", "D/N", "predicted loss", "GPU-hours", "wall-clock days", "cost (USD)"]
     rows = []
-    for name, a in allocations.items():
-        p = plans[name]
-        rows.append([html.escape(name), _fmt(a.params), _fmt(a.tokens), _fmt(a.tokens_per_param, 3),
-                     _fmt(a.loss), _fmt(p.gpu_hours, 3), _fmt(p.wall_clock_days, 3),
-                     _fmt(p.cost_usd, 3)])
-    parts.append(_table(header, rows))
+    for name, alloc in a.allocations.items():
+        p = a.plans[name]
+        rows.append([html.escape(name), _fmt(alloc.params), _fmt(alloc.tokens), _fmt(alloc.tokens_per_param, 3),
+                     _fmt(alloc.loss), _fmt(p.gpu_hours, 3), _fmt(p.wall_clock_days, 3), _fmt(p.cost_usd, 3)])
+    parts.append(_table(["law", "params N", "tokens D", "D/N", "predicted loss", "GPU-hours",
+                         "wall-clock days", "cost (USD)"], rows))
     if boot is not None and "params_opt" in boot.samples:
-        lo_n, hi_n = boot.interval("params_opt", s.level)
-        lo_d, hi_d = boot.interval("tokens_opt", s.level)
-        parts.append(f"<p>Bootstrap {level} of the fit's allocation: N {lo_n:.3g} – {hi_n:.3g}, "
-                     f"D {lo_d:.3g} – {hi_d:.3g}.</p>")
-    plan = plans["your fit"]
+        parts.append(f"<p>Bootstrap {level} of the fit's allocation: N "
+                     f"{_interval(boot.interval('params_opt', s.level))}, D "
+                     f"{_interval(boot.interval('tokens_opt', s.level))}.</p>")
+    plan = a.plans["your fit"]
     parts.append(f"<p class='meta'>Plan: {plan.gpus} × {html.escape(plan.gpu)} ({plan.dtype} dense peak "
                  f"{plan.peak:.3g} FLOP/s) at MFU {plan.mfu:.0%}, C = 6·N·D; price "
                  f"{_fmt(plan.price_per_gpu_hour)} USD/GPU-hour ({html.escape(plan.price_source)}). "
-                 f"Kaplan's allocation uses non-embedding parameters (Kaplan et al. 2020, Table 6).</p>")
+                 "Kaplan's N counts non-embedding parameters (Kaplan et al. 2020, Table 6); its losses "
+                 "are on WebText2, the others on MassiveText: compare allocations, not losses, across laws.</p>")
 
     # Extrapolation errors.
     parts.append("<h2>Extrapolation check</h2>")
+    check = a.check
     if check is None:
-        parts.append("<p>Not run: holding out the largest model size would leave fewer than two "
-                     "sizes to fit (or the setting is 0).</p>")
+        parts.append(f"<p>{html.escape(a.check_note)}.</p>")
     else:
-        held = check["held_out"]
-        rows = [[html.escape(str(runs["run_id"].iloc[i])) if "run_id" in runs.columns else str(i),
-                 _fmt(check["params"][i]), _fmt(float(runs["tokens"].iloc[i])),
-                 _fmt(check["actual"][i]), _fmt(check["predicted"][i]),
-                 f"{100 * check['relative_error'][i]:+.2f}%"]
-                for i in range(len(held)) if held[i]]
-        parts.append(f"<p>Law refitted on the {int((~held).sum())} runs with N &lt; "
-                     f"{check['cut_params']:.3g}, then asked for the {int(held.sum())} held-out runs: "
-                     f"mean |error| {100 * check['mean_abs_error_held_out']:.2f}%, largest "
-                     f"{100 * check['max_abs_error_held_out']:.2f}% (on the fitted runs: "
-                     f"{100 * check['mean_abs_error_fitted']:.2f}%).</p>")
-        parts.append(_table(["run", "params N", "tokens D", "actual loss", "predicted", "error"], rows))
+        parts.append(f"<p>Law refitted on the {check.n_train} runs with C ≤ {check.threshold:.3g} FLOPs, "
+                     f"then asked for the {len(check.held_out)} runs above: mean error "
+                     f"{100 * check.mean_rel_error:+.2f}%, mean |error| {100 * check.mean_abs_rel_error:.2f}%, "
+                     f"largest |error| {100 * check.max_abs_rel_error:.2f}%.</p>")
+        rows = [[_fmt(r.params), _fmt(r.tokens), _fmt(r.flops), _fmt(r.loss), _fmt(r.predicted),
+                 f"{100 * r.rel_error:+.2f}%"] for r in check.held_out]
+        parts.append(_table(["params N", "tokens D", "FLOPs", "actual loss", "predicted", "error"], rows, left=0))
 
     # Figures.
     parts.append("<h2>Figures</h2>")
@@ -441,20 +560,25 @@ def _html(data, est, boot, s, compute, allocations, plans, check, figures, pngs,
 
     # Data and settings.
     parts.append("<h2>Data</h2>")
-    parts.append(f"<p>Source: {html.escape(data.source)}.</p>")
+    parts.append(f"<p>Source: {html.escape(data.source)}"
+                 + (f"; training curves: {data.curves['run_id'].nunique()} runs, {len(data.curves)} points"
+                    if data.curves is not None else "") + ".</p>")
     cols = [c for c in ("run_id", "group", "budget", "params", "non_embedding_params", "tokens", "flops",
                         "loss", "step", "steps") if c in runs.columns]
     rows = [[_fmt(v) if c != "run_id" else html.escape(str(v)) for c, v in zip(cols, rec, strict=True)]
             for rec in runs[cols].itertuples(index=False)]
     parts.append(f"<div class='scroll'>{_table(cols, rows)}</div>")
     parts.append("<h2>Settings</h2>")
-    settings_rows = [[k, _fmt(v) if not isinstance(v, str) else html.escape(v)]
-                     for k, v in (asdict(s) | {"mfu": mfu, "compute": compute}).items()]
-    settings_rows += [["fit", html.escape(law.source)], ["Huber δ", _fmt(est.delta)],
-                      ["grid starts", _fmt(getattr(est, "n_starts_", None))]]
+    settings_rows = [[k, _fmt(v)] for k, v in (asdict(s) | {"mfu": a.mfu, "compute": compute}).items()]
+    settings_rows += [["fit", html.escape(law.source)],
+                      ["grid starts", _fmt(getattr(est, "n_starts_", None))],
+                      ["FLOPs per parameter-token", "6 (C = 6·N·D, Kaplan et al. 2020 §2.1)"]]
     parts.append(_table(["setting", "value"], settings_rows))
     if data.design:
         design = {k: v for k, v in data.design.items() if not isinstance(v, (list, dict))}
+        nested = {k: v for k, v in data.design.get("settings", {}).items()} if isinstance(
+            data.design.get("settings"), dict) else {}
+        design.update({f"settings.{k}": v for k, v in nested.items() if not isinstance(v, (list, dict))})
         if design:
             parts.append("<p>The sweep's design:</p>")
             parts.append(_table(["field", "value"], [[html.escape(str(k)), html.escape(str(v))]

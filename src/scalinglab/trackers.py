@@ -165,7 +165,9 @@ def _assemble(raw: list[_RawRun], source: str, *, loss_key, params_key, tokens_k
 
         if tokens_key in run.constants:
             tokens = _number(run.constants[tokens_key], tokens_key, where)
-            if curve_tokens is None:
+            if curve_tokens is None and len(steps) == 1:
+                curve_tokens = np.array([tokens])  # only the final point is known
+            elif curve_tokens is None:
                 if steps[-1] <= 0:
                     raise ScalingLabError(f"{where}: cannot spread {tokens_key} over steps ending at {steps[-1]:g}")
                 curve_tokens = tokens * steps / steps[-1]  # constant batch size assumed
@@ -190,7 +192,7 @@ def _assemble(raw: list[_RawRun], source: str, *, loss_key, params_key, tokens_k
             flops = FLOPS_PER_PARAM_TOKEN * params * tokens
 
         row = {"run_id": run.run_id, "params": params, "tokens": tokens, "flops": flops,
-               "loss": float(loss[-1]), "step": int(steps[-1])}
+               "loss": float(loss[-1]), "step": float(steps[-1])}
         if "non_embedding_params" in run.constants:
             row["non_embedding_params"] = _number(run.constants["non_embedding_params"],
                                                   "non_embedding_params", where)
@@ -207,7 +209,11 @@ def _assemble(raw: list[_RawRun], source: str, *, loss_key, params_key, tokens_k
         dup = runs.loc[runs["run_id"].duplicated(), "run_id"].iloc[0]
         raise ScalingLabError(f"{source}: run id {dup!r} appears twice")
     curves = pd.concat(curve_frames, ignore_index=True)
-    return TrackedRuns(runs=runs.reset_index(drop=True), curves=curves, source=source)
+    from scalinglab.runs import validate_runs  # the same checks as a runs file gets
+
+    runs = runs.reset_index(drop=True)
+    runs.attrs["source"] = source
+    return TrackedRuns(runs=validate_runs(runs), curves=curves, source=source)
 
 
 def _aligned(points, steps, key, where):

@@ -24,7 +24,7 @@ def report(
     price: str | None = typer.Option(None, "--price", help="USD per GPU-hour (default: the catalog's dated estimate)."),
     bootstrap: str = typer.Option("200", "--bootstrap", help="Bootstrap resamples for the intervals (0: none)."),
     seed: str = typer.Option("0", "--seed", help="Seed of the bootstrap resamples."),
-    holdout: str = typer.Option("1", "--holdout", help="Largest model sizes held out for the extrapolation check (0: none)."),
+    holdout: str = typer.Option("1", "--holdout", help="Largest compute budgets held out for the extrapolation check (0: none)."),
     title: str | None = typer.Option(None, "--title", help="Report title."),
     as_json: bool = JSON_OPTION,
 ):
@@ -39,7 +39,7 @@ def report(
         price_per_gpu_hour=None if price is None else number(price, "--price"),
         bootstrap=int(number(bootstrap, "--bootstrap", integer=True, allow_zero=True)),
         seed=int(number(seed, "--seed", integer=True, allow_zero=True)),
-        holdout_sizes=int(number(holdout, "--holdout", integer=True, allow_zero=True)),
+        holdout=int(number(holdout, "--holdout", integer=True, allow_zero=True)),
         title=title,
     )
     result = write_report(runs, output, settings)
@@ -57,7 +57,9 @@ def report(
                   f"loss {best['loss']:.4g}")
         if "extrapolation" in payload:
             ex = payload["extrapolation"]
-            out.print(f"extrapolation to N ≥ {ex['cut_params']:.3g}: mean |error| "
-                      f"{100 * ex['mean_abs_error_held_out']:.2f}%")
+            out.print(f"extrapolation to the {ex['n_test']} runs above {ex['threshold']:.3g} FLOPs: "
+                      f"mean |error| {100 * ex['mean_abs_rel_error']:.2f}%")
+        for note in payload.get("notes", []):
+            out.print(f"[dim]{note}[/dim]")
 
     emit(payload, as_json, render)

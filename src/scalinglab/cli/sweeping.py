@@ -141,7 +141,7 @@ def sweep(
     ctx: Optional[int] = typer.Option(None, "--ctx", help="Context length in tokens [128]."),
     prior_law: Optional[str] = typer.Option(None, "--prior-law", help="Law that centres each budget's sizes [hoffmann2022]."),
     convention: Optional[str] = typer.Option(None, "--convention", help="FLOP convention for budgets and fits [chinchilla: full]."),
-    max_lr: Optional[float] = typer.Option(None, "--max-lr", help="Clamp on the DeepSeek learning-rate law [1e-2]."),
+    max_lr: Optional[float] = typer.Option(None, "--max-lr", help="Clamp on the DeepSeek learning-rate law [5e-3]."),
     min_steps: Optional[int] = typer.Option(None, "--min-steps", help="Fewest optimizer steps per run [300]."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every run [0]."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or auto [auto]."),

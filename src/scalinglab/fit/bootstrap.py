@@ -16,7 +16,6 @@ are drawn up front from one seeded generator, so results do not depend on the nu
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,8 +96,15 @@ def _quantities(law, compute):
 
 def _fit_chunk(args):
     """Worker: refit ``estimator`` on each index set; return (quantities or None, message) pairs."""
+    from scalinglab.fit.huber import single_threaded_blas
+
     estimator, n, d, y, index_sets, start, compute = args
     out = []
+    with single_threaded_blas():
+        return _fit_all(estimator, n, d, y, index_sets, start, compute, out)
+
+
+def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
     for idx in index_sets:
         est = estimator.clone()
         try:
@@ -198,16 +204,6 @@ def _run_pool(jobs, workers):
     # because the worker is a module-level function with picklable arguments.
     method = "fork" if "fork" in mp.get_all_start_methods() else None
     ctx = mp.get_context(method)
-    # Many tiny fits: one BLAS thread per worker avoids oversubscription (FITTING.md §6).
-    env_keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in env_keys}
-    os.environ.update({k: "1" for k in env_keys})
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            return [r for chunk in pool.map(_fit_chunk, jobs) for r in chunk]
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # Each worker limits BLAS to one thread itself (see huber.single_threaded_blas).
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return [r for chunk in pool.map(_fit_chunk, jobs) for r in chunk]

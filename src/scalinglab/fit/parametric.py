@@ -303,8 +303,9 @@ class ChinchillaFit:
         else:
             theta0 = _theta_of(start)
             starts = pmap.free(theta0)
-        best, polishes = multistart(data, self.delta, pmap, starts, self.n_steps,
-                                    self.n_polish if start is None else 1, counts)
+        with H.single_threaded_blas():
+            best, polishes = multistart(data, self.delta, pmap, starts, self.n_steps,
+                                        self.n_polish if start is None else 1, counts)
         self.n_starts_ = int(starts.shape[0])
         self.n_polished_ = len(polishes)
         if best is None:
@@ -323,7 +324,8 @@ class ChinchillaFit:
         self.sigma_ = None
 
         if self.estimator == "likelihood":
-            theta, sigma, nll, ok = _fit_likelihood(theta, data, self.delta, pmap)
+            with H.single_threaded_blas():
+                theta, sigma, nll, ok = _fit_likelihood(theta, data, self.delta, pmap)
             self.sigma_ = sigma
             self.objective_ = nll
             self.huber_objective_ = H.objective(theta, data.log_n, data.log_d, data.log_l, self.delta)

@@ -36,7 +36,7 @@ PARAM_CONVENTIONS = {"total": "total_params", "non_embedding": "non_embedding_pa
 
 #: Widths the shape family draws from; every one divisible by its head width.
 _WIDTHS = (16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280,
-           1536, 2048, 2560, 3072, 4096)
+           1536, 2048, 2560, 3072, 4096, 5120, 6144, 8192, 10240, 12288, 16384)
 
 
 def head_dim_for(d_model: int) -> int:
@@ -67,7 +67,7 @@ class ShapeFamily:
 
     vocab: int
     ctx: int
-    max_layers: int = 48
+    max_layers: int = 128
 
     def candidates(self) -> list[dict]:
         """Every (n_layer, d_model, n_head) with an aspect ratio within 2x of the preferred one."""
@@ -86,6 +86,24 @@ class ShapeFamily:
                             "params": shape.total_params, "shape": shape,
                             "misfit": abs(math.log(aspect / preferred_aspect(d)))})
         return out
+
+    def optimum(self, law, compute: float, convention: str, candidates: list[dict] | None = None) -> dict:
+        """The candidate with the lowest ``law`` loss when trained on ``compute`` FLOPs.
+
+        Tokens are ``compute / flops_per_token(convention)`` of each shape, so the answer accounts
+        for the head and attention FLOPs that a closed form in 6·N·D leaves out. The returned
+        entry gains ``tokens`` and ``loss`` and ``at_edge`` (True when the best shape is the
+        smallest or largest of the family: the true optimum may lie beyond it).
+        """
+        candidates = candidates if candidates is not None else self.candidates()
+
+        def loss(c):
+            return float(law.predict(c["params"], compute / c["shape"].flops_per_token(convention)))
+
+        best = min(candidates, key=loss)
+        sizes = [c["params"] for c in candidates]
+        return dict(best, tokens=compute / best["shape"].flops_per_token(convention), loss=loss(best),
+                    at_edge=best["params"] in (min(sizes), max(sizes)))
 
     def nearest(self, candidates: list[dict], params: float) -> dict:
         """The candidate closest to ``params`` in log size, preferring the usual aspect ratio."""
@@ -295,10 +313,7 @@ def isoflop_design(
                 f"of one {ctx}-token sequence"
             )
 
-        def prior_loss(c, budget=budget):
-            return law.predict(c["params"], budget / c["shape"].flops_per_token(convention))
-
-        centre = min(candidates, key=prior_loss)
+        centre = family.optimum(law, budget, convention, candidates)
         centres[budget] = centre["params"]
         half = span_decades / 2
         targets = [centre["params"] * 10 ** (-half + span_decades * k / (sizes_per_budget - 1))

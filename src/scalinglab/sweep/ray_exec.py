@@ -13,10 +13,14 @@ system the workers share (always true for a local Ray).
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.sweep.local import available_cores, error_line
+
+#: Ray's switch for multi-node clusters; "0" makes a local Ray use (and bind to) loopback only.
+_LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 class RayExecutor:
@@ -45,14 +49,26 @@ class RayExecutor:
         self.cpus_per_run = cpus_per_run
         self.gpus_per_run = gpus_per_run
         self.max_retries = max_retries
+        self._saved_env = None
 
     def _start(self):
+        if not self.address:
+            # Ray >= 2.x turns a node IP of 127.0.0.1 into the machine's routable address and binds
+            # its gRPC servers to all interfaces, unless clusters are switched off (the mode Ray
+            # uses on laptops): then every server, GCS included, listens on 127.0.0.1 only.
+            # Checked with `ss -ltn` on Ray 2.60 (benchmarks/results/sweep.md).
+            self._saved_env = os.environ.get(_LOCAL_ONLY_ENV)
+            os.environ[_LOCAL_ONLY_ENV] = "0"
         try:
             import ray
         except ImportError as exc:
             raise ScalingLabError("the Ray executor needs Ray: pip install 'scalinglab[ray]'") from exc
         if ray.is_initialized():
             return ray, False
+        if not self.address:
+            from ray._private import ray_constants
+
+            ray_constants.ENABLE_RAY_CLUSTER = False  # read at call time; the env is read at import
         common = {"include_dashboard": False, "log_to_driver": False,
                   "configure_logging": True, "logging_level": "WARNING"}
         try:
@@ -63,6 +79,7 @@ class RayExecutor:
                 ray.init(num_cpus=self.num_cpus or available_cores(),
                          _node_ip_address="127.0.0.1", **common)
         except ConnectionError as exc:
+            self._restore_env()
             raise ScalingLabError(f"cannot reach the Ray cluster at {self.address!r}: {exc}") from exc
         return ray, True
 
@@ -100,3 +117,15 @@ class RayExecutor:
         finally:
             if started:
                 ray.shutdown()
+            self._restore_env()
+
+    def _restore_env(self) -> None:
+        if not self.address:
+            from ray._private import ray_constants
+
+            if self._saved_env is None:
+                os.environ.pop(_LOCAL_ONLY_ENV, None)
+            else:
+                os.environ[_LOCAL_ONLY_ENV] = self._saved_env
+            ray_constants.ENABLE_RAY_CLUSTER = ray_constants.env_bool(
+                _LOCAL_ONLY_ENV, not ray_constants.IS_WINDOWS_OR_OSX)

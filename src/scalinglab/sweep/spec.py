@@ -38,7 +38,7 @@ DEFAULTS = {
     "eval_tokens": 32_768,
     "val_fraction": 0.01,
     "convention": "chinchilla",
-    "max_lr": 1e-2,
+    "max_lr": 5e-3,
     "min_steps": 300,
     "executor": "local",
     "address": None,

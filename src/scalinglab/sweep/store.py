@@ -220,6 +220,14 @@ class RunStore:
         handle.write(str(os.getpid()))
         handle.flush()
         self._lock_handle = handle
+        self._remove_temporaries()
+
+    def _remove_temporaries(self) -> None:
+        """Delete temporary files a killed writer left behind (only the lock holder writes here)."""
+        for folder in (self.directory, self.records_dir, self.failures_dir):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp-*"):
+                    tmp.unlink(missing_ok=True)
 
     def unlock(self) -> None:
         if self._lock_handle is not None:

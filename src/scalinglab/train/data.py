@@ -8,6 +8,10 @@ at a line end), the training text everything before it, and a BPE is trained on 
 text only. A nanoGPT folder with ``train.bin`` and ``val.bin`` keeps its own split; a single
 ``.bin`` is split at its tail.
 
+A text corpus is read into memory once, to be split and tokenised (fine up to a few GB of text);
+beyond that, tokenise it yourself into nanoGPT ``.bin`` files, which are memory-mapped and never
+loaded whole.
+
 Training batches are random windows (nanoGPT's sampler) drawn from a generator seeded by
 ``(seed, step, micro-step)``, so a run resumed from a checkpoint sees exactly the batches an
 uninterrupted run would.

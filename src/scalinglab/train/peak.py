@@ -16,9 +16,12 @@ import time
 from dataclasses import dataclass
 from functools import cache
 
-#: Side of the square matrices timed for the CPU peak. 2048³ multiply-adds (17 GFLOP) take ~0.1 s
-#: at 150 GFLOP/s: large enough to reach the BLAS plateau, short enough to time in a test.
-CPU_PEAK_SIZE = 2048
+#: Side of the square matrices timed for the CPU peak: 2048³ multiply-adds (17 GFLOP) reach the
+#: BLAS plateau of a large product, as the issue's reference asks. Smaller products that stay in
+#: cache can run faster (on the 2-core Xeon of benchmarks/results/train.md, 512² up to ~2x on a
+#: loaded machine), so this is the large-matmul reference, not a hardware ceiling; the benchmark
+#: prints both.
+CPU_PEAK_SIZES = (2048,)
 
 
 @dataclass(frozen=True)
@@ -72,36 +75,36 @@ def gpu_peak(device_name: str, dtype: str) -> Peak:
 
 
 @cache
-def cpu_matmul_peak(dtype: str = "fp32", threads: int | None = None, size: int = CPU_PEAK_SIZE,
+def cpu_matmul_peak(dtype: str = "fp32", threads: int | None = None, sizes: tuple = CPU_PEAK_SIZES,
                     seconds: float = 0.6) -> float:
-    """Best FLOP/s of a ``size``³ matmul on this CPU in ``dtype``, measured once per process.
+    """Best FLOP/s of square matmuls (``sizes``) on this CPU in ``dtype``, measured once per process.
 
     Parameters
     ----------
     dtype : {"fp32", "bf16"}
     threads : int, optional
         Thread count in effect (part of the cache key; the caller sets it).
-    size : int
-        Matrix side.
+    sizes : tuple of int
+        Matrix sides to try.
     seconds : float
-        Roughly how long to keep timing; the best single multiply counts.
+        Roughly how long to keep timing in all; the best single multiply counts.
     """
     import torch
 
     torch_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
     gen = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=gen).to(torch_dtype)
-    b = torch.randn(size, size, generator=gen).to(torch_dtype)
-    torch.mm(a, b)  # warm-up: thread pool, packing buffers
-    best = float("inf")
-    start = time.perf_counter()
-    reps = 0
-    while reps < 3 or (time.perf_counter() - start < seconds and reps < 50):
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t0)
-        reps += 1
-    return 2.0 * size**3 / best
+    best = 0.0
+    for size in sizes:
+        a = torch.randn(size, size, generator=gen).to(torch_dtype)
+        b = torch.randn(size, size, generator=gen).to(torch_dtype)
+        torch.mm(a, b)  # warm-up: thread pool, packing buffers
+        start, reps = time.perf_counter(), 0
+        while reps < 3 or (time.perf_counter() - start < seconds / len(sizes) and reps < 200):
+            t0 = time.perf_counter()
+            torch.mm(a, b)
+            best = max(best, 2.0 * size**3 / (time.perf_counter() - t0))
+            reps += 1
+    return best
 
 
 def device_peak(device_type: str, dtype: str, threads: int | None = None) -> Peak:
@@ -113,4 +116,5 @@ def device_peak(device_type: str, dtype: str, threads: int | None = None) -> Pea
         # fp32 training on CUDA runs its matmuls in TF32 (the trainer enables it), so that is the peak.
         return gpu_peak(name, "tf32" if dtype == "fp32" else dtype)
     flops = cpu_matmul_peak(dtype, threads)
-    return Peak(flops, f"measured: best {CPU_PEAK_SIZE}x{CPU_PEAK_SIZE} {dtype} matmul on this CPU")
+    shown = ", ".join(f"{n}x{n}" for n in CPU_PEAK_SIZES)
+    return Peak(flops, f"measured: best {shown} {dtype} matmul on this CPU, {threads} threads")

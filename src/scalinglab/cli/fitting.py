@@ -1,0 +1,250 @@
+"""``scalinglab fit FILE``: fit a scaling law to a table of runs.
+
+Reads CSV/Parquet/JSONL (:func:`scalinglab.runs.read_runs`), fits the chosen form/approach
+(:mod:`scalinglab.fit`), optionally bootstraps intervals, runs the extrapolation check and draws a
+figure, then prints Rich tables or one JSON object (``--json``). The payload is built by
+:func:`fit_payload`, a plain function the tests call directly.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.errors import ScalingLabError
+
+FORMS = ("chinchilla", "kaplan", "saturating")
+
+
+def _final_rows(df):
+    """One row per run: the last point of each curve when the table holds curves (run_id repeats)."""
+    if "run_id" not in df or df["run_id"].is_unique:
+        return df, None
+    last = df.sort_values("tokens").groupby("run_id", sort=False).tail(1).sort_index()
+    note = f"table holds loss curves: used the final row of each of {len(last)} runs"
+    return last.reset_index(drop=True), note
+
+
+def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estimator: str = "huber",
+                delta: float = 1e-3, tie_exponents: bool = False, fixed_E: float | None = None,
+                variable: str = "params", bootstrap: int = 0, seed: int = 0, workers: int = 2,
+                budget: float | None = None, holdout_above: float | None = None, holdout_by: str = "flops",
+                drop_highest_loss: int = 0, on_invalid: str = "raise", plot: str | None = None,
+                params_col=None, tokens_col=None, loss_col=None, flops_col=None) -> dict:
+    """Everything ``scalinglab fit`` reports, as one JSON-ready dict."""
+    from scalinglab import runs as runs_mod
+
+    if form not in FORMS:
+        raise ScalingLabError(f"--form must be one of {', '.join(FORMS)}, got {form!r}")
+    if approach not in (1, 2, 3):
+        raise ScalingLabError(f"--approach must be 1, 2 or 3, got {approach!r}")
+    if approach != 3 and form != "chinchilla":
+        raise ScalingLabError(f"--approach {approach} estimates the Chinchilla allocation; it takes no --form {form}")
+    if variable not in ("params", "tokens", "flops"):
+        raise ScalingLabError(f"--variable must be params, tokens or flops, got {variable!r}")
+    df = runs_mod.read_runs(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
+                            flops_col=flops_col, on_invalid=on_invalid)
+    notes = []
+    curves = df
+    if approach != 1:
+        df, note = _final_rows(df)
+        if note:
+            notes.append(note)
+    if drop_highest_loss:
+        df = runs_mod.drop_highest_loss(df, drop_highest_loss)
+    payload = {"file": str(path), "form": form, "approach": approach, "n_runs": len(df),
+               "dropped": list(df.attrs.get("dropped", [])), "notes": notes}
+
+    if approach == 1:
+        from scalinglab.fit.envelope import EnvelopeFit
+
+        est = EnvelopeFit(seed=seed).fit(curves)
+        payload.update(est.as_dict())
+        payload["method"] = "Approach 1: envelope of minimal loss per FLOP over loss curves (Hoffmann 2022 §3.1)"
+        if budget is not None:
+            n_opt, d_opt = est.predict(budget)
+            payload["optimum"] = {"flops": budget, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt}
+    elif approach == 2:
+        from scalinglab.fit.isoflop import IsoFLOPFit
+
+        est = IsoFLOPFit().fit(df)
+        payload.update(est.as_dict())
+        payload["method"] = "Approach 2: IsoFLOP parabolas in log N, then power laws (Hoffmann 2022 §3.2)"
+        if budget is not None:
+            n_opt, d_opt = est.predict(budget)
+            payload["optimum"] = {"flops": budget, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt}
+    elif form == "chinchilla":
+        from scalinglab.fit.parametric import ChinchillaFit
+
+        est = ChinchillaFit(delta=delta, estimator=estimator, tie_exponents=tie_exponents,
+                            fixed_E=fixed_E).fit(df)
+        payload.update(est.as_dict())
+        payload["method"] = ("Approach 3: " + est.law_.source)
+        if budget is not None:
+            payload["optimum"] = est.law_.optimum(budget).as_dict()
+        if bootstrap:
+            res = est.bootstrap(df, n_resamples=bootstrap, seed=seed, workers=workers, compute=budget)
+            payload["bootstrap"] = res.as_dict()
+    elif form == "kaplan":
+        from scalinglab.fit.kaplan import KaplanFit
+
+        est = KaplanFit(delta=delta).fit(df)
+        payload.update(est.as_dict())
+        payload["method"] = "Kaplan 2020 Eq. 1.5 L(N, D), summed Huber on log loss"
+    else:
+        from scalinglab.fit.powerlaw import SaturatingPowerLaw
+
+        est = SaturatingPowerLaw().fit(df[variable].to_numpy(float), df["loss"].to_numpy(float))
+        payload.update(est.as_dict())
+        payload["variable"] = variable
+        payload["method"] = f"L = E + (X0/X)^alpha over {variable}, least squares on loss"
+
+    if bootstrap and not (approach == 3 and form == "chinchilla"):
+        raise ScalingLabError("--bootstrap is available for the Chinchilla form with Approach 3")
+    if holdout_above is not None:
+        if approach != 3:
+            raise ScalingLabError("--holdout-above checks a loss law; use it with Approach 3")
+        from scalinglab.fit.validate import extrapolation_check
+
+        rep = extrapolation_check(est.clone(), df, above=holdout_above, by=holdout_by,
+                                  variable=variable if form == "saturating" else None)
+        payload["holdout"] = rep.as_dict()
+    if plot:
+        payload["plot"] = _plot(plot, df, est, form, approach, variable)
+    return payload
+
+
+def _plot(path, df, est, form, approach, variable):
+    """A minimal figure: data and fit (headless matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    try:
+        if approach == 3 and form in ("chinchilla", "kaplan"):
+            pred = np.asarray(est.predict(df["params"].to_numpy(float), df["tokens"].to_numpy(float)))
+            sc = ax.scatter(df["loss"], pred, c=np.log10(df["params"]), s=14, cmap="viridis")
+            lo, hi = float(min(df["loss"].min(), pred.min())), float(max(df["loss"].max(), pred.max()))
+            ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+            ax.set_xlabel("observed loss (nats/token)")
+            ax.set_ylabel("fitted loss (nats/token)")
+            fig.colorbar(sc, ax=ax, label="log10 params")
+        elif approach == 3:
+            x = df[variable].to_numpy(float)
+            grid = np.geomspace(x.min(), x.max(), 200)
+            ax.scatter(x, df["loss"], s=14, label="runs")
+            ax.plot(grid, est.predict(grid), "r-", label=f"E + (X0/X)^α, α = {est.alpha_:.3f}")
+            ax.set_xscale("log")
+            ax.set_xlabel(variable)
+            ax.set_ylabel("loss (nats/token)")
+            ax.legend()
+        else:
+            profiles = getattr(est, "profiles_", None)
+            if profiles:
+                c = np.array([p.flops for p in profiles])
+                n = np.array([p.params_opt for p in profiles])
+            else:
+                c, n = est.flops_, est.params_opt_
+            ax.scatter(c, n, s=14, label="N_opt per budget")
+            grid = np.geomspace(c.min(), c.max(), 100)
+            ax.plot(grid, est.params_law_.predict(grid), "r-", label=f"N_opt ∝ C^{est.a_:.3f}")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("FLOPs")
+            ax.set_ylabel("N_opt (params)")
+            ax.legend()
+        ax.set_title(f"scalinglab fit ({form}, approach {approach})")
+        fig.tight_layout()
+        try:
+            fig.savefig(path, dpi=120)
+        except OSError as exc:
+            raise ScalingLabError(f"cannot write plot {path}: {exc}") from None
+    finally:
+        plt.close(fig)
+    return str(path)
+
+
+def _render(payload):
+    from rich.table import Table
+
+    con = console()
+    con.print(f"[bold]{payload['method']}[/bold] — {payload['n_runs']} runs from {payload['file']}")
+    table = Table(show_header=True)
+    table.add_column("quantity")
+    table.add_column("estimate", justify="right")
+    boot = payload.get("bootstrap", {}).get("parameters", {})
+    if boot:
+        table.add_column(f"{100 * payload['bootstrap']['level']:.0f}% interval", justify="right")
+    for key in ("E", "A", "B", "alpha", "beta", "a", "b", "Nc", "Dc", "alpha_N", "alpha_D", "X0", "objective",
+                "huber_objective", "sigma", "rmse"):
+        if key in payload and isinstance(payload[key], (int, float)):
+            row = [key, f"{payload[key]:.6g}"]
+            if boot:
+                iv = boot.get(key, {}).get("interval")
+                row.append(f"({iv[0]:.4g}, {iv[1]:.4g})" if iv else "")
+            table.add_row(*row)
+    for key in ("a_interval", "b_interval"):
+        if payload.get(key):
+            lo, hi = payload[key]
+            table.add_row(key, f"({lo:.4f}, {hi:.4f})", *([""] if boot else []))
+    con.print(table)
+    if "optimum" in payload:
+        o = payload["optimum"]
+        con.print(f"optimum at {o['flops']:.3g} FLOPs: N = {o['params']:.4g}, D = {o['tokens']:.4g} "
+                  f"({o['tokens_per_param']:.1f} tokens/param)")
+    if "holdout" in payload:
+        h = payload["holdout"]
+        con.print(f"extrapolation check: fitted on {h['n_train']} runs with {h['by']} ≤ {h['threshold']:.3g}, "
+                  f"{h['n_test']} held out: mean |error| {100 * h['mean_abs_rel_error']:.2f}%, "
+                  f"max {100 * h['max_abs_rel_error']:.2f}%, RMSE(log) {h['rmse_log']:.4f}")
+    for flag in payload.get("flags", []):
+        con.print(f"[yellow]flag:[/yellow] {flag}")
+    for note in payload.get("notes", []) + payload.get("dropped", []):
+        con.print(f"[dim]{note}[/dim]")
+    if payload.get("plot"):
+        con.print(f"figure written to {payload['plot']}")
+
+
+@app.command()
+def fit(
+    file: str = typer.Argument(..., help="Runs table: .csv, .tsv, .parquet or .jsonl."),
+    form: str = typer.Option("chinchilla", "--form", help="chinchilla | kaplan | saturating."),
+    approach: int = typer.Option(3, "--approach", help="1 envelope, 2 IsoFLOP, 3 parametric."),
+    estimator: str = typer.Option("huber", "--estimator", help="huber (Hoffmann) | likelihood (Epoch)."),
+    delta: str = typer.Option("1e-3", "--delta", help="Huber threshold on log-loss residuals."),
+    tie_exponents: bool = typer.Option(False, "--tie-exponents", help="Constrain alpha = beta."),
+    fixed_e: str = typer.Option(None, "--fixed-e", help="Hold E (nats/token) fixed."),
+    variable: str = typer.Option("params", "--variable", help="x of the saturating law: params|tokens|flops."),
+    bootstrap: str = typer.Option("0", "--bootstrap", help="Number of bootstrap resamples (0 = none)."),
+    seed: str = typer.Option("0", "--seed", help="Seed of the bootstrap."),
+    workers: str = typer.Option("2", "--workers", help="Processes for the bootstrap."),
+    budget: str = typer.Option(None, "--budget", help="FLOPs at which to report N_opt, D_opt (e.g. 5.88e23)."),
+    holdout_above: str = typer.Option(None, "--holdout-above", help="Fit below this value, predict above."),
+    holdout_by: str = typer.Option("flops", "--holdout-by", help="flops | params | tokens."),
+    drop_highest_loss: str = typer.Option("0", "--drop-highest-loss", help="Drop the K largest losses (Epoch: 5)."),
+    drop_invalid: bool = typer.Option(False, "--drop-invalid", help="Drop (and list) invalid rows instead of failing."),
+    plot: str = typer.Option(None, "--plot", help="Write a figure to this .png."),
+    params_col: str = typer.Option(None, "--params-col", help="Column holding parameters."),
+    tokens_col: str = typer.Option(None, "--tokens-col", help="Column holding training tokens."),
+    loss_col: str = typer.Option(None, "--loss-col", help="Column holding the loss."),
+    flops_col: str = typer.Option(None, "--flops-col", help="Column holding training FLOPs."),
+    as_json: bool = JSON_OPTION,
+):
+    """Fit a scaling law to a table of runs (parameters, tokens or FLOPs, loss)."""
+    payload = fit_payload(
+        file, form=form, approach=approach, estimator=estimator, delta=number(delta, "--delta"),
+        tie_exponents=tie_exponents, fixed_E=None if fixed_e is None else number(fixed_e, "--fixed-e"),
+        variable=variable, bootstrap=number(bootstrap, "--bootstrap", integer=True, allow_zero=True),
+        seed=number(seed, "--seed", integer=True, allow_zero=True),
+        workers=number(workers, "--workers", integer=True),
+        budget=None if budget is None else number(budget, "--budget"),
+        holdout_above=None if holdout_above is None else number(holdout_above, "--holdout-above"),
+        holdout_by=holdout_by,
+        drop_highest_loss=number(drop_highest_loss, "--drop-highest-loss", integer=True, allow_zero=True),
+        on_invalid="drop" if drop_invalid else "raise", plot=plot,
+        params_col=params_col, tokens_col=tokens_col, loss_col=loss_col, flops_col=flops_col,
+    )
+    emit(payload, as_json, lambda: _render(payload))

@@ -1,0 +1,44 @@
+"""``MasterFitter``: the seed notebook's fitter (``../shared/seeds/002_*.txt``, "The Physics of Scale").
+
+The seed calls ``MasterFitter(ns, ls).fit()`` and reads ``.alpha`` and ``.l_inf`` (the irreducible
+loss) and ``.predict(n)`` for L(N) = L_inf + (N_c/N)^alpha. This façade keeps those names and
+delegates to :class:`scalinglab.fit.powerlaw.SaturatingPowerLaw` (least squares on the loss by
+variable projection). ``.nc`` is the fitted scale N_c, ``.flags`` lists anything suspicious (an
+exponent at its search bound, no saturation), and ``.law`` is the underlying estimator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scalinglab.fit.powerlaw import SaturatingPowerLaw
+
+
+class MasterFitter:
+    """Fit L(N) = L_inf + (N_c/N)^alpha to model sizes ``ns`` and losses ``ls`` (nats/token).
+
+    Parameters
+    ----------
+    ns : array-like
+        Model sizes (the seed uses non-embedding parameters).
+    ls : array-like
+        Losses at those sizes.
+    """
+
+    def __init__(self, ns, ls):
+        self.ns = np.asarray(ns, dtype=float)
+        self.ls = np.asarray(ls, dtype=float)
+        self.law = SaturatingPowerLaw()
+
+    def fit(self) -> MasterFitter:
+        """Fit the law; returns ``self`` (sets ``alpha``, ``l_inf``, ``nc``, ``flags``)."""
+        self.law.fit(self.ns, self.ls)
+        self.alpha = self.law.alpha_
+        self.l_inf = self.law.E_
+        self.nc = self.law.X0_
+        self.flags = list(self.law.flags_)
+        return self
+
+    def predict(self, n):
+        """Predicted loss at model size(s) ``n``."""
+        return self.law.predict(n)

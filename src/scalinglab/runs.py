@@ -1,0 +1,245 @@
+"""Read tables of training runs (CSV, Parquet, JSONL) into one canonical pandas DataFrame.
+
+Schema of a runs table — every reader in scalinglab (this module, ``trackers.py`` for
+TensorBoard/MLflow/W&B, the sweep store) returns a DataFrame with these columns:
+
+============================  =====  =============================================================
+column                        req.   meaning (units)
+============================  =====  =============================================================
+``params``                    yes    total model parameters N (count)
+``tokens``                    yes    training tokens D seen by the run (count); derived as
+                                     C / (6·N) when only FLOPs are given
+``flops``                     yes    training compute C (FLOPs); derived as 6·N·D when not given
+``loss``                      yes    loss in nats per token (final loss, or the loss at ``step``)
+``run_id``                    no     identifier of the run (str); several rows per run = a curve
+``non_embedding_params``      no     non-embedding parameters (Kaplan's N)
+``step``                      no     optimiser step of the row, for loss curves
+============================  =====  =============================================================
+
+Rows are kept in file order. ``df.attrs["source"]`` names the file and ``df.attrs["line"]`` gives,
+for each row, its line in a CSV/JSONL file (1-based, header = line 1) or its row number in Parquet,
+so that errors point at the input. Missing, non-positive or non-finite values are never dropped
+silently: :func:`validate_runs` raises a :class:`ScalingLabError` listing the offending lines, or,
+with ``on_invalid="drop"``, drops them and records each in ``df.attrs["dropped"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from scalinglab.errors import ScalingLabError
+
+#: FLOPs per parameter per token used to derive tokens from FLOPs and back (Kaplan 2020 §2.1).
+FLOPS_PER_PARAM_TOKEN = 6.0
+
+REQUIRED = ("params", "tokens", "flops", "loss")
+OPTIONAL = ("run_id", "non_embedding_params", "step")
+
+# Column names recognised without a mapping option (compared lower-case, spaces/dashes as "_").
+_ALIASES = {
+    "params": ("params", "n", "n_params", "num_params", "parameters", "model_size", "model_params",
+               "total_params", "nparams"),
+    "tokens": ("tokens", "d", "n_tokens", "num_tokens", "train_tokens", "training_tokens", "data_size"),
+    "flops": ("flops", "c", "compute", "training_flop", "training_flops", "train_flops"),
+    "loss": ("loss", "l", "final_loss", "val_loss", "eval_loss", "validation_loss", "train_loss"),
+    "run_id": ("run_id", "run", "run_name", "name", "id"),
+    "non_embedding_params": ("non_embedding_params", "non_embedding_parameters", "n_non_embedding"),
+    "step": ("step", "steps", "iteration", "iter", "global_step"),
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def _pick(columns, canonical, explicit):
+    if explicit is not None:
+        if explicit not in columns:
+            raise ScalingLabError(f"column {explicit!r} (for {canonical}) not found; columns are: "
+                                  f"{', '.join(map(str, columns))}")
+        return explicit
+    normed = {_norm(c): c for c in columns}
+    for alias in _ALIASES[canonical]:
+        if alias in normed:
+            return normed[alias]
+    return None
+
+
+def _read_table(path: Path):
+    """The raw table and, per row, the input line (CSV/JSONL) or row number (Parquet)."""
+    import pandas as pd
+
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv", ".csv.gz", ".tsv.gz"):
+            sep = "\t" if ".tsv" in suffix else ","
+            raw = pd.read_csv(path, sep=sep, skip_blank_lines=False)
+            raw = raw.dropna(how="all")  # blank lines are not runs; their line numbers stay skipped
+            lines = raw.index.to_numpy() + 2
+            return raw.reset_index(drop=True), lines
+        if suffix in (".parquet", ".pq"):
+            raw = pd.read_parquet(path)
+            return raw.reset_index(drop=True), np.arange(1, len(raw) + 1)
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            records, lines = [], []
+            with open(path, encoding="utf-8") as fh:
+                for lineno, text in enumerate(fh, start=1):
+                    if not text.strip():
+                        continue
+                    try:
+                        rec = json.loads(text)
+                    except json.JSONDecodeError as exc:
+                        raise ScalingLabError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+                    if not isinstance(rec, dict):
+                        raise ScalingLabError(f"{path}:{lineno}: expected a JSON object per line")
+                    records.append(rec)
+                    lines.append(lineno)
+            return pd.DataFrame.from_records(records), np.array(lines, dtype=int)
+    except ScalingLabError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise ScalingLabError(f"cannot read {path}: {exc}") from None
+    raise ScalingLabError(f"{path}: unknown format {path.suffix!r} (use .csv, .tsv, .parquet or .jsonl)")
+
+
+def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_col=None,
+              run_id_col=None, step_col=None, on_invalid: str = "raise",
+              flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN):
+    """Read a runs table and return it in the canonical schema (see the module docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv``/``.tsv`` (optionally gzipped), ``.parquet``/``.pq`` or ``.jsonl``/``.ndjson``.
+    params_col, tokens_col, loss_col, flops_col, run_id_col, step_col : str, optional
+        Column names in the file. Without them common names are recognised (``params``, ``N``,
+        ``Model Size``; ``tokens``, ``D``; ``flops``, ``C``, ``Training FLOP``; ``loss``, ...).
+    on_invalid : {"raise", "drop"}
+        What to do with rows whose values are missing, non-positive or non-finite.
+    flops_per_param_token : float
+        k in C = k·N·D, used to derive tokens or FLOPs when only one is given (default 6).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise ScalingLabError(f"runs file not found: {path}")
+    raw, lines = _read_table(path)
+    if raw.empty:
+        raise ScalingLabError(f"{path}: no runs in the file")
+    cols = list(raw.columns)
+    chosen = {
+        "params": _pick(cols, "params", params_col),
+        "tokens": _pick(cols, "tokens", tokens_col),
+        "flops": _pick(cols, "flops", flops_col),
+        "loss": _pick(cols, "loss", loss_col),
+        "run_id": _pick(cols, "run_id", run_id_col),
+        "non_embedding_params": _pick(cols, "non_embedding_params", None),
+        "step": _pick(cols, "step", step_col),
+    }
+    for need, flag in (("params", "--params-col"), ("loss", "--loss-col")):
+        if chosen[need] is None:
+            raise ScalingLabError(f"{path}: no {need} column found (columns: {', '.join(map(str, cols))}); "
+                                  f"name it with {flag}")
+    if chosen["tokens"] is None and chosen["flops"] is None:
+        raise ScalingLabError(f"{path}: need a tokens or a flops column (columns: {', '.join(map(str, cols))}); "
+                              "name one with --tokens-col or --flops-col")
+
+    out = pd.DataFrame(index=range(len(raw)))
+    for canon in ("params", "tokens", "flops", "loss", "non_embedding_params", "step"):
+        if chosen[canon] is not None:
+            out[canon] = pd.to_numeric(raw[chosen[canon]], errors="coerce").astype(float)
+    if chosen["run_id"] is not None:
+        out["run_id"] = raw[chosen["run_id"]].astype(str)
+    k = float(flops_per_param_token)
+    if "tokens" not in out:
+        out["tokens"] = out["flops"] / (k * out["params"])
+    if "flops" not in out:
+        out["flops"] = k * out["params"] * out["tokens"]
+    order = [c for c in (*REQUIRED, *OPTIONAL) if c in out]
+    out = out[order]
+    out.attrs["source"] = str(path)
+    out.attrs["line"] = [int(x) for x in lines]
+    out.attrs["line_kind"] = "row" if path.suffix.lower() in (".parquet", ".pq") else "line"
+    return validate_runs(out, on_invalid=on_invalid)
+
+
+def validate_runs(df, *, on_invalid: str = "raise"):
+    """Check a runs table: required columns present, values positive and finite.
+
+    Raises :class:`ScalingLabError` naming each bad line (up to 10), or with ``on_invalid="drop"``
+    returns the table without them and lists them in ``df.attrs["dropped"]``.
+    """
+    if on_invalid not in ("raise", "drop"):
+        raise ScalingLabError(f"on_invalid must be 'raise' or 'drop', got {on_invalid!r}")
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ScalingLabError(f"runs table lacks column(s) {', '.join(missing)}")
+    if len(df) == 0:
+        raise ScalingLabError("runs table is empty")
+    source = df.attrs.get("source", "runs")
+    lines = df.attrs.get("line") or list(range(1, len(df) + 1))
+    kind = df.attrs.get("line_kind", "row")
+    problems = []
+    bad_rows = np.zeros(len(df), dtype=bool)
+    checks = [c for c in ("params", "tokens", "flops", "loss", "non_embedding_params") if c in df.columns]
+    for i, row in enumerate(df[checks].itertuples(index=False)):
+        reasons = []
+        for name, value in zip(checks, row):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                reasons.append(f"{name} missing or not a number")
+            elif not math.isfinite(value):
+                reasons.append(f"{name} = {value} is not finite")
+            elif value <= 0:
+                reasons.append(f"{name} = {value:g} is not positive")
+        if "step" in df.columns:
+            step = df["step"].iloc[i]
+            if not (isinstance(step, float) and math.isfinite(step) and step >= 0):
+                reasons.append(f"step = {step} is not a non-negative number")
+        if reasons:
+            bad_rows[i] = True
+            problems.append(f"{source} {kind} {lines[i]}: {'; '.join(reasons)}")
+    if problems and on_invalid == "raise":
+        shown = " | ".join(problems[:10])
+        more = f" | and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise ScalingLabError(f"{len(problems)} invalid run(s): {shown}{more}")
+    if problems:
+        keep = ~bad_rows
+        attrs = dict(df.attrs)
+        df = df.loc[keep].reset_index(drop=True)
+        attrs["line"] = [ln for ln, k in zip(lines, keep) if k]
+        attrs["dropped"] = list(attrs.get("dropped", [])) + problems
+        df.attrs = attrs
+        if len(df) == 0:
+            raise ScalingLabError(f"every run was invalid: {problems[0]}")
+    return df
+
+
+def drop_highest_loss(df, k: int):
+    """Drop the ``k`` runs with the largest loss, recording them (Epoch's outlier rule drops 5).
+
+    Besiroglu et al. 2024 (``FITTING.md`` §1) drop the 5 largest losses of the Chinchilla Figure 4
+    digitisation before fitting.
+    """
+    if k < 0 or k >= len(df):
+        raise ScalingLabError(f"cannot drop {k} of {len(df)} runs")
+    if k == 0:
+        return df
+    lines = df.attrs.get("line") or list(range(1, len(df) + 1))
+    order = np.argsort(df["loss"].to_numpy(), kind="stable")
+    drop = set(order[-k:].tolist())
+    keep = np.array([i not in drop for i in range(len(df))])
+    attrs = dict(df.attrs)
+    out = df.loc[keep].reset_index(drop=True)
+    attrs["line"] = [ln for ln, kk in zip(lines, keep) if kk]
+    attrs["dropped"] = list(attrs.get("dropped", [])) + [
+        f"{attrs.get('source', 'runs')} {attrs.get('line_kind', 'row')} {lines[i]}: loss = "
+        f"{df['loss'].iloc[i]:.6g} among the {k} largest (dropped on request)" for i in sorted(drop)
+    ]
+    out.attrs = attrs
+    return out

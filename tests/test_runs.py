@@ -1,0 +1,99 @@
+"""Reading run tables: formats, column mapping, derived columns, line-numbered errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglab.errors import ScalingLabError
+from scalinglab.runs import drop_highest_loss, read_runs, validate_runs
+
+
+def test_epoch_csv_loads_and_outlier_rule(chinchilla_fig4_csv):
+    # TEST_VECTORS F1 / FITTING §1: 245 rows; the 5 largest losses 3.447, 3.766, 3.794, 4.665, 5.006
+    # are dropped -> 240; D = C/(6N) spans 2.45e8 … 3.18e11.
+    df = read_runs(chinchilla_fig4_csv)  # "Model Size", "Training FLOP", "loss" recognised by name
+    assert len(df) == 245
+    assert list(df.columns[:4]) == ["params", "tokens", "flops", "loss"]
+    assert df["tokens"].min() == pytest.approx(2.45e8, rel=2e-3)
+    assert df["tokens"].max() == pytest.approx(3.18e11, rel=2e-3)
+    kept = drop_highest_loss(df, 5)
+    assert len(kept) == 240
+    dropped = np.sort(df["loss"].to_numpy())[-5:]
+    np.testing.assert_allclose(dropped, [3.447, 3.766, 3.794, 4.665, 5.006], atol=1e-3)
+    assert kept["loss"].max() < 3.447
+    assert len(kept.attrs["dropped"]) == 5 and "line 2:" in kept.attrs["dropped"][0]
+
+
+def test_explicit_columns_and_tokens_from_flops(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("size,compute,val\n1e8,6e17,3.5\n4e8,2.4e18,3.1\n")
+    df = read_runs(path, params_col="size", flops_col="compute", loss_col="val")
+    # tokens = C / (6 N): 6e17 / 6e8 = 1e9
+    np.testing.assert_allclose(df["tokens"], [1e9, 1e9])
+    with pytest.raises(ScalingLabError, match="'nope'"):
+        read_runs(path, params_col="nope", flops_col="compute", loss_col="val")
+
+
+def test_flops_from_tokens_parquet_and_jsonl_agree(tmp_path):
+    frame = pd.DataFrame({"params": [1e8, 2e8, 4e8], "tokens": [2e9, 4e9, 8e9], "loss": [3.3, 3.0, 2.8],
+                          "run_id": ["a", "b", "c"]})
+    pq = tmp_path / "runs.parquet"
+    frame.to_parquet(pq)
+    jl = tmp_path / "runs.jsonl"
+    jl.write_text("\n".join(json.dumps(r) for r in frame.to_dict(orient="records")) + "\n")
+    a, b = read_runs(pq), read_runs(jl)
+    for df in (a, b):
+        np.testing.assert_allclose(df["flops"], 6 * frame["params"] * frame["tokens"])
+        assert list(df["run_id"]) == ["a", "b", "c"]
+
+
+def test_bad_rows_reported_by_line(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("params,tokens,loss\n1e8,2e9,3.3\n-5,2e9,3.1\n1e8,,3.0\n1e8,2e9,inf\n")
+    with pytest.raises(ScalingLabError) as info:
+        read_runs(path)
+    msg = str(info.value)
+    assert "3 invalid" in msg and "line 3" in msg and "line 4" in msg and "line 5" in msg
+    assert "params = -5 is not positive" in msg and "tokens missing" in msg and "not finite" in msg
+    kept = read_runs(path, on_invalid="drop")
+    assert len(kept) == 1 and len(kept.attrs["dropped"]) == 3 and kept.attrs["line"] == [2]
+
+
+def test_jsonl_errors_name_the_line(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"params": 1e8, "tokens": 2e9, "loss": 3.3}\n\n{"params": 1e8, "tokens": 2e9, "loss": 0}\n')
+    with pytest.raises(ScalingLabError, match=r"line 3: loss = 0 is not positive"):
+        read_runs(path)
+    path.write_text('{"params": 1e8, "tokens": 2e9, "loss": 3.3}\n{oops\n')
+    with pytest.raises(ScalingLabError, match=r"runs.jsonl:2: not valid JSON"):
+        read_runs(path)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("params,loss\n1e8,3.3\n", "need a tokens or a flops column"),
+    ("tokens,loss\n1e8,3.3\n", "no params column"),
+])
+def test_missing_columns(tmp_path, text, match):
+    path = tmp_path / "runs.csv"
+    path.write_text(text)
+    with pytest.raises(ScalingLabError, match=match):
+        read_runs(path)
+
+
+def test_missing_file_and_unknown_format(tmp_path):
+    with pytest.raises(ScalingLabError, match="not found"):
+        read_runs(tmp_path / "missing.csv")
+    odd = tmp_path / "runs.xlsx"
+    odd.write_text("x")
+    with pytest.raises(ScalingLabError, match="unknown format"):
+        read_runs(odd)
+
+
+def test_validate_runs_on_a_built_frame():
+    df = pd.DataFrame({"params": [1e8, 1e8], "tokens": [1e9, np.nan], "flops": [6e17, 6e17], "loss": [3.0, 3.0]})
+    with pytest.raises(ScalingLabError, match="row 2: tokens missing"):
+        validate_runs(df)
+    with pytest.raises(ScalingLabError, match="lacks column"):
+        validate_runs(df.drop(columns="loss"))

@@ -191,3 +191,28 @@ def test_gradient_matches_finite_differences(epoch240):
     f1, g1 = H.value_and_grad(batch[517:518], *logs, 1e-3)
     assert fb[517] == pytest.approx(f1[0], rel=1e-13)
     np.testing.assert_allclose(gb[517], g1[0], rtol=1e-12, atol=1e-15)
+
+
+def test_sample_weight_equals_repeating_runs():
+    # Summing with weight 2 is the same objective as listing a run twice (the bootstrap identity).
+    truth = ParametricLaw(E=1.8, A=480.0, B=2100.0, alpha=0.35, beta=0.36)
+    n, d, y = _synthetic(truth, 0.01, seed=4)
+    w = np.ones(n.size)
+    w[:10] = 2.0
+    weighted = ChinchillaFit().fit(n, d, y, sample_weight=w)
+    repeated = ChinchillaFit().fit(np.r_[n, n[:10]], np.r_[d, d[:10]], np.r_[y, y[:10]])
+    assert weighted.objective_ == pytest.approx(repeated.objective_, rel=1e-9)
+    assert weighted.law_.alpha == pytest.approx(repeated.law_.alpha, rel=1e-6)
+    with pytest.raises(ScalingLabError, match="sample_weight"):
+        ChinchillaFit().fit(n, d, y, sample_weight=-w)
+
+
+def test_fitting_imports_no_torch_or_ray():
+    # Layering rule: core <- laws <- fit; fitting must not pull in torch or ray, even indirectly.
+    import subprocess
+    import sys
+
+    code = ("import sys, scalinglab.fit, scalinglab.runs, scalinglab.cli.fitting, scalinglab.compat.fitter; "
+            "from scalinglab import MasterFitter; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

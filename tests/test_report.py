@@ -194,3 +194,19 @@ def test_settings_are_checked():
     with pytest.raises(ScalingLabError, match="bootstrap"):
         build_report(RunData(runs=_small_runs(), curves=None, source="x", kind="file"),
                      ReportSettings(bootstrap=1))
+
+
+def test_a_runs_file_of_loss_curves_is_split_into_runs_and_curves(tmp_path):
+    # scalinglab.runs: several rows per run_id are a loss curve; the run is its last step.
+    rows = []
+    for run in _small_runs().itertuples():
+        for step in (1, 2, 3, 4):
+            rows.append({"run_id": run.run_id, "step": step, "params": run.params,
+                         "tokens": run.tokens * step / 4, "loss": run.loss + 0.2 * (4 - step)})
+    pd.DataFrame(rows).sample(frac=1.0, random_state=0).to_csv(tmp_path / "curves.csv", index=False)
+    data = load_runs(tmp_path / "curves.csv")
+    assert data.kind == "file" and len(data.runs) == 12 and len(data.curves) == 48
+    want = _small_runs().set_index("run_id")
+    got = data.runs.set_index("run_id").loc[want.index]
+    np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-12)
+    np.testing.assert_allclose(got["tokens"], want["tokens"], rtol=1e-12)

@@ -303,3 +303,28 @@ def test_report_renders_in_chromium(tmp_path):
     path = report.write(tmp_path / "report.html")
     page = _check_page(path, expected_images=len(report.figures))
     assert page.title.startswith("Scaling-law report")
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_report_of_a_real_sweep_renders_in_chromium(tmp_path):
+    """The acceptance path end to end: train a small IsoFLOP sweep, `scalinglab report` it, open it.
+
+    Slow (trains 9 tiny models, ~1 min on 2 cores): run with ``pytest -m slow``.
+    """
+
+    from scalinglab.cli import main
+    from scalinglab.sweep.design import isoflop_design
+    from scalinglab.sweep.hyperparams import HyperparameterRule
+    from scalinglab.sweep.runner import run_sweep
+
+    design = isoflop_design([1e11, 3e11, 1e12], sizes_per_budget=3, ctx=64, device="cpu",
+                            eval_tokens=8192, rule=HyperparameterRule(min_steps=60))
+    outcome = run_sweep(design, tmp_path / "sweep", executor="local", workers=2)
+    assert not outcome.failed
+    out = tmp_path / "report.html"
+    code = main(["report", str(tmp_path / "sweep"), "-o", str(out), "--bootstrap", "50", "--json"])
+    assert code == 0
+    page = _check_page(out, expected_images=out.read_text().count("<img "))
+    assert len(page.images) >= 6
+    assert page.title.startswith("Scaling-law report: sweep folder")

@@ -91,7 +91,13 @@ def test_tensorboard_roundtrip_hparams(tmp_path):
 
 def test_tensorboard_params_as_scalar(tmp_path):
     _write_tensorboard(tmp_path, hparams=False)
-    _check(read_tracker(tmp_path), rel=2e-7)
+    tracked = read_tracker(tmp_path)
+    _check(tracked, rel=2e-7)
+    # The long form (what read_runs gives for a CSV of curves): 5 rows per run, last row = the run.
+    table = tracked.as_table()
+    assert len(table) == 5 * len(RUNS) and list(table.columns[:4]) == ["params", "tokens", "flops", "loss"]
+    last = table.sort_values("step").groupby("run_id").tail(1).set_index("run_id").sort_index()
+    np.testing.assert_allclose(last["loss"], _expected().set_index("run_id")["loss"], rtol=2e-7)
 
 
 def test_tensorboard_empty_and_malformed_files_are_named(tmp_path):

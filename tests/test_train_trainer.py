@@ -92,7 +92,7 @@ def test_resumed_run_matches_uninterrupted(tmp_path):
 
 def test_learning_rate_schedule():
     # Linear warm-up to lr over warmup_steps, then cosine decay to min_lr_ratio * lr at the last step.
-    config = TrainConfig(tokens=101 * 16 * 128, lr=1e-3, warmup_steps=10, min_lr_ratio=0.1)
+    config = TrainConfig(ctx=128, tokens=101 * 16 * 128, lr=1e-3, warmup_steps=10, min_lr_ratio=0.1)
     assert config.steps == 101
     assert learning_rate(0, config) == pytest.approx(1e-4)
     assert learning_rate(9, config) == pytest.approx(1e-3)
@@ -151,3 +151,15 @@ def test_compile_matches_eager_loss():
     eager = train(base)
     compiled = train(base.replace(compile=True))
     assert compiled.loss == pytest.approx(eager.loss, rel=1e-3)
+
+
+def test_bpe_run_reports_bits_per_byte_below_bits_per_token(tmp_path):
+    # A BPE token stands for >= 1 byte (most for several), so bits/byte < bits/token = loss / ln 2.
+    text = "".join(f"def function_{i}(x):\n    return x * {i} + {i % 5}\n\n" for i in range(3000))
+    path = tmp_path / "code.txt"
+    path.write_text(text)
+    config = TrainConfig(**(TINY | {"n_layer": 1, "ctx": 32}), corpus=str(path), tokenizer="bpe:512",
+                         tokens=30 * 16 * 32, eval_every=0, val_fraction=0.05)
+    result = train(config)
+    assert result.params == config.shape(512).total_params
+    assert 0 < result.bits_per_byte < result.loss / math.log(2)

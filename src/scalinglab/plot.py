@@ -105,7 +105,8 @@ def _sample_predictions(samples, params, tokens):
 
     E, A, B = (np.asarray(samples[k], dtype=float)[:, None] for k in ("E", "A", "B"))
     alpha, beta = (np.asarray(samples[k], dtype=float)[:, None] for k in ("alpha", "beta"))
-    return E + A / params[None, :] ** alpha + B / tokens[None, :] ** beta
+    with np.errstate(over="ignore"):  # a wild resample's N**alpha -> inf makes its term 0, correctly
+        return E + A / params[None, :] ** alpha + B / tokens[None, :] ** beta
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,6 +159,12 @@ def loss_vs_params(runs, law=None, bootstrap=None, *, level: float = 0.95, title
                         label=f"{level:.0%} bootstrap band ({preds.shape[0]} resamples)")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # The y range follows the runs and the fitted curves; a wide band (few runs, wild resamples)
+    # runs off the chart rather than squashing the data into a line.
+    shown = [y] + ([law.predict(grid, float(np.percentile(ratio, q)) * grid) for q in (10, 90)]
+                   if law is not None else [])
+    lo, hi = min(float(np.min(v)) for v in shown), max(float(np.max(v)) for v in shown)
+    ax.set_ylim(lo / 1.08, hi * 1.08)
     _no_minor_labels(ax.xaxis)
     _loss_axis(ax.yaxis)
     ax.set_xlabel(f"{PARAMS_LABEL} (count)")
@@ -209,7 +216,7 @@ def isoflop_curves(isoflop, runs, *, law=None, title: str | None = None):
         sel = labels == group
         n, y = n_all[sel], y_all[sel]
         ax.scatter(n, y, color=colour, s=24, edgecolor="k", linewidth=0.3, zorder=3,
-                   label=f"C = {p.flops:.2g} FLOPs ({p.n_runs} runs)")
+                   label=f"C = {p.flops:.2g} FLOPs ({p.n_runs} runs)" if len(profiles) <= 8 else None)
         grid = np.geomspace(min(n.min(), p.params_opt) / 1.3, max(n.max(), p.params_opt) * 1.3, 100)
         ax.plot(grid, p.loss_opt + p.curvature * (np.log(grid) - np.log(p.params_opt)) ** 2,
                 color=colour, lw=1.3)
@@ -219,12 +226,18 @@ def isoflop_curves(isoflop, runs, *, law=None, title: str | None = None):
     ax.plot([], [], marker="*", ls="", color="grey", markeredgecolor="k", ms=11, label="parabola minimum")
     if law is not None:
         ax.scatter([], [], marker="x", color="grey", label=f"{_law_name(law)} at each run's N, D")
+    if len(profiles) > 8:  # many budgets: a colour bar instead of one legend row each
+        from matplotlib import cm, colors
+
+        norm = colors.LogNorm(np.exp(lo_b), np.exp(hi_b) if hi_b > lo_b else np.exp(lo_b) * 1.0001)
+        mappable = cm.ScalarMappable(norm=norm, cmap=colors.ListedColormap(cmap(np.linspace(0, 0.85, 256))))
+        fig.colorbar(mappable, ax=ax, label="Compute budget C (FLOPs)")
     ax.set_xscale("log")
     _no_minor_labels(ax.xaxis)
     ax.set_xlabel(f"{PARAMS_LABEL} (count)")
     ax.set_ylabel(LOSS_LABEL)
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2 if len(profiles) <= 8 else 1)
     interval = getattr(isoflop, "a_interval_", None)
     a_text = f"N_opt ∝ C^{isoflop.a_:.3f}" + (f" ({interval[0]:.3f}–{interval[1]:.3f})" if interval else "")
     ax.set_title(title or f"IsoFLOP profiles (Approach 2): {len(profiles)} budgets, parabola in ln N; "
@@ -372,7 +385,9 @@ def training_curves(curves, envelope=None, *, runs=None, title: str | None = Non
     ax.set_ylabel("Eval loss (nats/token)")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(fontsize=8)
-    ax.set_title(title or "Training curves and the minimum-loss envelope (Hoffmann Approach 1)", fontsize=10)
+    default = (f"Training curves of {curves['run_id'].nunique()} runs"
+               + (" and the minimum-loss envelope (Hoffmann Approach 1)" if envelope is not None else ""))
+    ax.set_title(title or default, fontsize=10)
     return fig
 
 
@@ -479,15 +494,17 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
     plans = [plans] if hasattr(plans, "gpu_hours") else list(plans)
     if not plans:
         raise ScalingLabError("no plans to plot")
-    labels = list(labels) if labels is not None else [f"{p.gpus}×{p.gpu}\nMFU {p.mfu:.0%}" for p in plans]
+    labels = list(labels) if labels is not None else [f"{p.gpu}\n×{p.gpus}, MFU {p.mfu:.0%}" for p in plans]
     fig, axes = _figure(ncols=3, figsize=(9.5, 3.8))
     x = np.arange(len(plans))
     hours = np.array([p.gpu_hours for p in plans])
     useful = hours * np.array([p.mfu for p in plans])
-    axes[0].bar(x, useful, color="tab:green", label="model FLOPs at peak")
-    axes[0].bar(x, hours - useful, bottom=useful, color="tab:grey", label="below-peak overhead")
-    axes[0].set_ylabel("GPU-hours")
-    axes[0].set_title("GPU-hours", fontsize=9)
+    # Small plans (a laptop sweep's next step) read better in GPU-seconds than in micro-hours.
+    scale, unit = (3600.0, "GPU-seconds") if hours.max() < 0.1 else (1.0, "GPU-hours")
+    axes[0].bar(x, useful * scale, color="tab:green", label="model FLOPs at peak")
+    axes[0].bar(x, (hours - useful) * scale, bottom=useful * scale, color="tab:grey", label="below-peak overhead")
+    axes[0].set_ylabel(unit)
+    axes[0].set_title(unit, fontsize=9)
     priced = np.array([p.cost_usd is not None for p in plans])
     axes[1].set_ylabel("Cost (USD)")
     if priced.any():
@@ -502,11 +519,15 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
         axes[1].set_title("Cost", fontsize=9)
     for i in np.flatnonzero(~priced):
         axes[1].text(x[i], 0, "no price\nin catalog", ha="center", va="bottom", fontsize=7)
-    axes[2].bar(x, [p.wall_clock_days for p in plans], color="tab:blue",
-                label=", ".join(sorted({f"{p.gpus} GPUs" for p in plans})))
-    axes[2].set_ylabel("Wall-clock days")
+    days = np.array([p.wall_clock_days for p in plans])
+    # Seconds when the longest plan takes under a minute, hours under a day, else days.
+    factor, name = next((f, n) for limit, f, n in ((1 / 24 / 60, 86_400.0, "seconds"),
+                                                   (1.0, 24.0, "hours"), (np.inf, 1.0, "days"))
+                        if days.max() < limit)
+    axes[2].bar(x, days * factor, color="tab:blue", label=", ".join(sorted({f"{p.gpus} GPUs" for p in plans})))
+    axes[2].set_ylabel(f"Wall-clock {name}")
     axes[2].set_title("Time to train", fontsize=9)
-    for ax in axes[:2]:
+    for ax in axes:
         ax.yaxis.set_major_formatter(ticker.EngFormatter(sep=" "))
     for ax in axes:
         ax.set_xticks(x, labels, fontsize=7)

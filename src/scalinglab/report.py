@@ -52,6 +52,9 @@ class ReportSettings:
         runs are grouped into budgets as Approach 2 groups them (FLOPs within 5%).
     delta : float
         Huber threshold of the fit (Hoffmann et al. 2022: 1e-3).
+    drop_highest_loss : int
+        Drop this many runs with the largest loss before fitting (Epoch's outlier rule for the
+        Chinchilla Fig. 4 data drops 5; :func:`scalinglab.runs.drop_highest_loss`).
     title : str, optional
         Report title; default names the runs.
     """
@@ -66,6 +69,7 @@ class ReportSettings:
     level: float = 0.95
     holdout: int = 1
     delta: float = 1e-3
+    drop_highest_loss: int = 0
     title: str | None = None
 
 
@@ -200,6 +204,11 @@ def _check_settings(s: ReportSettings) -> None:
         raise ScalingLabError(f"level: must be in (0, 1), got {s.level!r}")
     if not isinstance(s.holdout, int) or s.holdout < 0:
         raise ScalingLabError(f"holdout: must be a whole number >= 0, got {s.holdout!r}")
+    if not isinstance(s.drop_highest_loss, int) or s.drop_highest_loss < 0:
+        raise ScalingLabError(f"drop_highest_loss: must be a whole number >= 0, got {s.drop_highest_loss!r}")
+    from scalinglab.core.hardware import get_accelerator
+
+    get_accelerator(s.gpu)  # an unknown accelerator fails now, not after the fits
 
 
 def analyse(data: RunData, settings: ReportSettings) -> _Analysis:
@@ -294,6 +303,15 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
     for col in ("params", "tokens", "flops", "loss"):
         if col not in data.runs.columns:
             raise ScalingLabError(f"{data.source}: the runs have no {col!r} column")
+    if settings.drop_highest_loss:
+        from scalinglab.runs import drop_highest_loss
+
+        kept = drop_highest_loss(data.runs, settings.drop_highest_loss)
+        curves = data.curves
+        if curves is not None and "run_id" in kept.columns:
+            curves = curves[curves["run_id"].isin(kept["run_id"])]
+        data = RunData(runs=kept, curves=curves, kind=data.kind, design=data.design,
+                       source=f"{data.source} without its {settings.drop_highest_loss} highest-loss runs")
     a = analyse(data, settings)
     figures = _figures(a)
     pngs = {name: plot.to_png(fig) for name, (fig, _) in figures.items()}
@@ -331,7 +349,7 @@ def _figures(a: _Analysis) -> dict:
         plot.tokens_per_param(a.laws, (c_lo, c_hi)),
         "Tokens per parameter along each law's compute-optimal frontier.")
     curves = a.data.curves
-    if curves is not None and len(curves) and curves["run_id"].nunique() > 1:
+    if curves is not None and len(curves) and curves.groupby("run_id").size().max() > 1:
         figures["training_curves"] = (
             plot.training_curves(curves, a.envelope, runs=runs),
             "Eval loss against FLOPs spent, one line per run, coloured by model size"
@@ -514,8 +532,15 @@ def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
     rows = [[html.escape(r["source"]), _fmt(r["a"]), _interval(r["a_interval"]), _fmt(r["b"]),
              _interval(r["b_interval"])] for r in _exponents(a)]
     parts.append(_table(["estimate", "a", level, "b", level], rows))
-    for note in _fit_notes(a):
-        parts.append(f"<p class='meta'>{html.escape(note)}</p>")
+    for note in (a.isoflop_note, a.envelope_note):
+        if note:
+            parts.append(f"<p class='meta'>{html.escape(note)}</p>")
+    for name, fit in (("Approach 2", a.isoflop), ("Approach 1", a.envelope)):
+        flags = getattr(fit, "flags_", None) or []
+        if flags:
+            items = "".join(f"<li>{html.escape(f)}</li>" for f in flags)
+            parts.append(f"<details class='meta'><summary>{name}: {len(flags)} note(s)</summary>"
+                         f"<ul>{items}</ul></details>")
 
     # The compute-optimal plan.
     parts.append(f"<h2>Compute-optimal plan at {compute:.3g} FLOPs</h2>")

@@ -185,25 +185,28 @@ def validate_runs(df, *, on_invalid: str = "raise"):
     source = df.attrs.get("source", "runs")
     lines = df.attrs.get("line") or list(range(1, len(df) + 1))
     kind = df.attrs.get("line_kind", "row")
-    problems = []
-    bad_rows = np.zeros(len(df), dtype=bool)
     checks = [c for c in ("params", "tokens", "flops", "loss", "non_embedding_params") if c in df.columns]
-    for i, row in enumerate(df[checks].itertuples(index=False)):
+    values = {c: np.asarray(df[c], dtype=float) for c in checks}
+    bad_rows = np.zeros(len(df), dtype=bool)
+    for arr in values.values():
+        bad_rows |= ~np.isfinite(arr) | (arr <= 0)
+    if "step" in df.columns:
+        step = np.asarray(df["step"], dtype=float)
+        bad_rows |= ~np.isfinite(step) | (step < 0)
+    problems = []  # messages are built only for the bad rows (tables of curves can be long)
+    for i in np.flatnonzero(bad_rows):
         reasons = []
-        for name, value in zip(checks, row):
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+        for name in checks:
+            value = values[name][i]
+            if math.isnan(value):
                 reasons.append(f"{name} missing or not a number")
             elif not math.isfinite(value):
                 reasons.append(f"{name} = {value} is not finite")
             elif value <= 0:
                 reasons.append(f"{name} = {value:g} is not positive")
-        if "step" in df.columns:
-            step = df["step"].iloc[i]
-            if not (isinstance(step, float) and math.isfinite(step) and step >= 0):
-                reasons.append(f"step = {step} is not a non-negative number")
-        if reasons:
-            bad_rows[i] = True
-            problems.append(f"{source} {kind} {lines[i]}: {'; '.join(reasons)}")
+        if "step" in df.columns and not (math.isfinite(step[i]) and step[i] >= 0):
+            reasons.append(f"step = {step[i]} is not a non-negative number")
+        problems.append(f"{source} {kind} {lines[i]}: {'; '.join(reasons)}")
     if problems and on_invalid == "raise":
         shown = " | ".join(problems[:10])
         more = f" | and {len(problems) - 10} more" if len(problems) > 10 else ""
@@ -212,7 +215,7 @@ def validate_runs(df, *, on_invalid: str = "raise"):
         keep = ~bad_rows
         attrs = dict(df.attrs)
         df = df.loc[keep].reset_index(drop=True)
-        attrs["line"] = [ln for ln, k in zip(lines, keep) if k]
+        attrs["line"] = [ln for ln, k in zip(lines, keep, strict=True) if k]
         attrs["dropped"] = list(attrs.get("dropped", [])) + problems
         df.attrs = attrs
         if len(df) == 0:
@@ -236,7 +239,7 @@ def drop_highest_loss(df, k: int):
     keep = np.array([i not in drop for i in range(len(df))])
     attrs = dict(df.attrs)
     out = df.loc[keep].reset_index(drop=True)
-    attrs["line"] = [ln for ln, kk in zip(lines, keep) if kk]
+    attrs["line"] = [ln for ln, kk in zip(lines, keep, strict=True) if kk]
     attrs["dropped"] = list(attrs.get("dropped", [])) + [
         f"{attrs.get('source', 'runs')} {attrs.get('line_kind', 'row')} {lines[i]}: loss = "
         f"{df['loss'].iloc[i]:.6g} among the {k} largest (dropped on request)" for i in sorted(drop)

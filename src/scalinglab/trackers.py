@@ -85,6 +85,24 @@ class TrackedRuns:
     def __len__(self) -> int:
         return len(self.runs)
 
+    def as_table(self):
+        """The curves as one runs table in the long form of :mod:`scalinglab.runs` (several rows
+        per ``run_id``, one per logged ``step``; ``params`` repeated on each row), validated.
+
+        This is what ``read_runs`` returns for a CSV of loss curves, so code that reads runs files
+        (``scalinglab fit``) can take a tracker's runs unchanged; its last row per run is the run.
+        """
+        from scalinglab.runs import validate_runs
+
+        extra = [c for c in ("non_embedding_params",) if c in self.runs.columns]
+        table = self.curves.merge(self.runs[["run_id", "params", *extra]], on="run_id", how="left")
+        table["step"] = table["step"].astype(float)
+        # An evaluation before the first optimizer step has seen no tokens: not a point of a law.
+        table = table[(table["tokens"] > 0) & (table["flops"] > 0)].reset_index(drop=True)
+        table = table[["params", "tokens", "flops", "loss", "run_id", *extra, "step"]]
+        table.attrs["source"] = self.source
+        return validate_runs(table)
+
 
 # --------------------------------------------------------------------------------------------
 # The shared step: a run's constants and series -> one run row and its curve rows

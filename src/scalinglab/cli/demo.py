@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
@@ -20,7 +18,10 @@ from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
 #: IsoFLOP budgets of the demo in full FLOPs (Hoffmann 2022 App. F convention). The largest is
 #: held out of the extrapolation fit. Sized so that training takes a few minutes on 2 CPU cores
 #: (benchmarks/results/sweep.md).
-DEMO_BUDGETS = (3e10, 1e11, 3e11, 1e12)
+DEMO_BUDGETS = (1e11, 3e11, 1e12)
+
+#: Model sizes per budget, spanning one decade around 80 bytes per parameter.
+DEMO_SIZES_PER_BUDGET = 5
 
 #: The "user budget" the demo plans for: 1e15 FLOPs, about three hours of this 2-core CPU at the
 #: ~1e11 FLOP/s the demo's runs achieve [C] (1,000x the largest budget the demo trains).
@@ -59,7 +60,8 @@ def demo_payload(out: str, target_compute: float, workers: int | None = None) ->
     from scalinglab.plan.worked import worked_plan
     from scalinglab.sweep.spec import merge_settings
 
-    settings = merge_settings({"budgets": list(DEMO_BUDGETS), "sizes_per_budget": 5, "device": "cpu",
+    settings = merge_settings({"budgets": list(DEMO_BUDGETS), "sizes_per_budget": DEMO_SIZES_PER_BUDGET,
+                               "device": "cpu",
                                "executor": "local", "out": out, "workers": workers,
                                "target_compute": target_compute, "holdout": 1})
     payload = run_payload(settings, progress=True)
@@ -73,10 +75,10 @@ def demo_payload(out: str, target_compute: float, workers: int | None = None) ->
 
 @app.command()
 def demo(
-    out: str = typer.Option("scalinglab-demo", "--out", help="Folder of the demo sweep (re-runs resume)."),
-    target_compute: Optional[str] = typer.Option(None, "--target-compute",
+    out: str = typer.Option("demo-out", "--out", help="Folder of the demo sweep (re-runs resume)."),
+    target_compute: str | None = typer.Option(None, "--target-compute",
                                                  help=f"Your budget in FLOPs to plan for [{DEMO_TARGET:g}]."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Concurrent runs [cores]."),
+    workers: int | None = typer.Option(None, "--workers", help="Concurrent runs [cores]."),
     as_json: bool = JSON_OPTION,
 ):
     """The main job on the default corpus: a small IsoFLOP sweep on CPU, fit, predict and plan."""

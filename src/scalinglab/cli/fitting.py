@@ -42,6 +42,10 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         raise ScalingLabError(f"--approach {approach} estimates the Chinchilla allocation; it takes no --form {form}")
     if variable not in ("params", "tokens", "flops"):
         raise ScalingLabError(f"--variable must be params, tokens or flops, got {variable!r}")
+    if bootstrap and not (approach == 3 and form == "chinchilla"):
+        raise ScalingLabError("--bootstrap is available for the Chinchilla form with Approach 3")
+    if holdout_above is not None and approach != 3:
+        raise ScalingLabError("--holdout-above checks a loss law; use it with Approach 3")
     df = runs_mod.read_runs(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
                             flops_col=flops_col, on_invalid=on_invalid)
     notes = []
@@ -83,7 +87,7 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         if budget is not None:
             payload["optimum"] = est.law_.optimum(budget).as_dict()
         if bootstrap:
-            res = est.bootstrap(df, n_resamples=bootstrap, seed=seed, workers=workers, compute=budget)
+            res = est.bootstrap(bootstrap, seed=seed, workers=workers, compute=budget)
             payload["bootstrap"] = res.as_dict()
     elif form == "kaplan":
         from scalinglab.fit.kaplan import KaplanFit
@@ -99,11 +103,7 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload["variable"] = variable
         payload["method"] = f"L = E + (X0/X)^alpha over {variable}, least squares on loss"
 
-    if bootstrap and not (approach == 3 and form == "chinchilla"):
-        raise ScalingLabError("--bootstrap is available for the Chinchilla form with Approach 3")
     if holdout_above is not None:
-        if approach != 3:
-            raise ScalingLabError("--holdout-above checks a loss law; use it with Approach 3")
         from scalinglab.fit.validate import extrapolation_check
 
         rep = extrapolation_check(est.clone(), df, above=holdout_above, by=holdout_by,

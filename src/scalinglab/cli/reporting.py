@@ -25,6 +25,7 @@ def report(
     bootstrap: str = typer.Option("200", "--bootstrap", help="Bootstrap resamples for the intervals (0: none)."),
     seed: str = typer.Option("0", "--seed", help="Seed of the bootstrap resamples."),
     holdout: str = typer.Option("1", "--holdout", help="Largest compute budgets held out for the extrapolation check (0: none)."),
+    drop_highest_loss: str = typer.Option("0", "--drop-highest-loss", help="Drop the K runs with the largest loss first (Epoch's rule for Chinchilla Fig. 4: 5)."),
     title: str | None = typer.Option(None, "--title", help="Report title."),
     as_json: bool = JSON_OPTION,
 ):
@@ -40,6 +41,7 @@ def report(
         bootstrap=int(number(bootstrap, "--bootstrap", integer=True, allow_zero=True)),
         seed=int(number(seed, "--seed", integer=True, allow_zero=True)),
         holdout=int(number(holdout, "--holdout", integer=True, allow_zero=True)),
+        drop_highest_loss=int(number(drop_highest_loss, "--drop-highest-loss", integer=True, allow_zero=True)),
         title=title,
     )
     result = write_report(runs, output, settings)
@@ -59,7 +61,10 @@ def report(
             ex = payload["extrapolation"]
             out.print(f"extrapolation to the {ex['n_test']} runs above {ex['threshold']:.3g} FLOPs: "
                       f"mean |error| {100 * ex['mean_abs_rel_error']:.2f}%")
-        for note in payload.get("notes", []):
-            out.print(f"[dim]{note}[/dim]")
+        notes = payload.get("notes", [])
+        for note in notes[:3]:
+            out.print(f"[dim]{note}[/dim]", markup=True)
+        if len(notes) > 3:
+            out.print(f"[dim]... and {len(notes) - 3} more notes (--json lists them all)[/dim]")
 
     emit(payload, as_json, render)

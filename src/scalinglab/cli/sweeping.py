@@ -9,8 +9,6 @@ Two forms share the command (a status check must not need the run options):
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit
@@ -54,8 +52,9 @@ def sweep_settings_from_options(config: str | None, options: dict) -> dict:
     return merge_settings(*layers, options)
 
 
-def run_payload(settings: dict, progress: bool = True, dry_run: bool = False) -> dict:
-    """Design, train, fit and plan: the payload of ``scalinglab sweep``."""
+def run_payload(settings: dict, progress: bool = True, dry_run: bool = False,
+                report: str | None = None) -> dict:
+    """Design, train, fit and plan (and write the HTML report): the payload of ``scalinglab sweep``."""
     from scalinglab.sweep.analysis import analyze_sweep
     from scalinglab.sweep.runner import run_sweep
     from scalinglab.sweep.spec import build_design
@@ -72,6 +71,11 @@ def run_payload(settings: dict, progress: bool = True, dry_run: bool = False) ->
     payload["execution"] = outcome.as_dict()
     payload.update(analyze_sweep(out, target_compute=settings["target_compute"],
                                  holdout=settings["holdout"]))
+    if report:
+        from scalinglab.report import ReportSettings, write_report
+
+        write_report(out, report, ReportSettings(compute=payload["plan"]["flops"]))
+        payload["report"] = str(report)
     return payload
 
 
@@ -122,36 +126,39 @@ def render_run(payload: dict) -> None:
     for rid, error in execution["failed"].items():
         out.print(f"  [red]failed[/red] {rid}: {error}")
     render_analysis(payload, out)
+    if payload.get("report"):
+        out.print(f"HTML report: {payload['report']}")
 
 
 @app.command(context_settings={"allow_interspersed_args": True})
 def sweep(
-    target: Optional[str] = typer.Argument(
+    target: str | None = typer.Argument(
         None, metavar="[CONFIG.toml | run [CONFIG.toml] | status DIR]",
         help="A sweep file to run; or `status DIR` to count a sweep folder's runs."),
-    extra: Optional[str] = typer.Argument(None, hidden=True),
-    budgets: Optional[str] = typer.Option(None, "--budgets", help="IsoFLOP budgets in full FLOPs, comma-separated (1e11,3e11,1e12)."),
-    sizes_per_budget: Optional[int] = typer.Option(None, "--sizes-per-budget", help="Model sizes per budget [5]."),
-    span: Optional[float] = typer.Option(None, "--span", help="Decades of model size per budget [1.0]."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="isoflop or ladder [isoflop]."),
-    sizes: Optional[str] = typer.Option(None, "--sizes", help="Ladder: total parameter counts (3e4,1e5)."),
-    multiples: Optional[str] = typer.Option(None, "--multiples", help="Ladder: tokens per parameter [5,10,20,40]."),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help="Named corpus or path [python-stdlib]."),
-    tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="byte or bpe:<vocab> [byte]."),
-    ctx: Optional[int] = typer.Option(None, "--ctx", help="Context length in tokens [128]."),
-    prior_law: Optional[str] = typer.Option(None, "--prior-law", help="Law that centres each budget's sizes [hoffmann2022]."),
-    convention: Optional[str] = typer.Option(None, "--convention", help="FLOP convention for budgets and fits [chinchilla: full]."),
-    max_lr: Optional[float] = typer.Option(None, "--max-lr", help="Clamp on the DeepSeek learning-rate law [5e-3]."),
-    min_steps: Optional[int] = typer.Option(None, "--min-steps", help="Fewest optimizer steps per run [300]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every run [0]."),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu, cuda or auto [auto]."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local or ray [local]."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (default: a local Ray on loopback)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Concurrent runs (local) or CPUs of a local Ray [cores]."),
-    out: Optional[str] = typer.Option(None, "--out", help="Sweep folder [scalinglab-sweep-<design id>]."),
-    target_compute: Optional[str] = typer.Option(None, "--target-compute", help="Your real budget in FLOPs, for the plan."),
-    holdout: Optional[int] = typer.Option(None, "--holdout", help="Largest budgets held out of the extrapolation fit [1]."),
+    extra: str | None = typer.Argument(None, hidden=True),
+    budgets: str | None = typer.Option(None, "--budgets", help="IsoFLOP budgets in full FLOPs, comma-separated (1e11,3e11,1e12)."),
+    sizes_per_budget: int | None = typer.Option(None, "--sizes-per-budget", help="Model sizes per budget [5]."),
+    span: float | None = typer.Option(None, "--span", help="Decades of model size per budget [1.0]."),
+    kind: str | None = typer.Option(None, "--kind", help="isoflop or ladder [isoflop]."),
+    sizes: str | None = typer.Option(None, "--sizes", help="Ladder: total parameter counts (3e4,1e5)."),
+    multiples: str | None = typer.Option(None, "--multiples", help="Ladder: tokens per parameter [5,10,20,40]."),
+    corpus: str | None = typer.Option(None, "--corpus", help="Named corpus or path [python-stdlib]."),
+    tokenizer: str | None = typer.Option(None, "--tokenizer", help="byte or bpe:<vocab> [byte]."),
+    ctx: int | None = typer.Option(None, "--ctx", help="Context length in tokens [128]."),
+    prior_law: str | None = typer.Option(None, "--prior-law", help="What centres each budget's sizes: tokens-per-param:R or a law name [80 per parameter for bytes, 20 for BPE]."),
+    convention: str | None = typer.Option(None, "--convention", help="FLOP convention for budgets and fits [chinchilla: full]."),
+    max_lr: float | None = typer.Option(None, "--max-lr", help="Clamp on the DeepSeek learning-rate law [5e-3]."),
+    min_steps: int | None = typer.Option(None, "--min-steps", help="Fewest optimizer steps per run [300]."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of every run [0]."),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda or auto [auto]."),
+    executor: str | None = typer.Option(None, "--executor", help="local or ray [local]."),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster to join (default: a local Ray on loopback)."),
+    workers: int | None = typer.Option(None, "--workers", help="Concurrent runs (local) or CPUs of a local Ray [cores]."),
+    out: str | None = typer.Option(None, "--out", help="Sweep folder [scalinglab-sweep-<design id>]."),
+    target_compute: str | None = typer.Option(None, "--target-compute", help="Your real budget in FLOPs, for the plan."),
+    holdout: int | None = typer.Option(None, "--holdout", help="Largest budgets held out of the extrapolation fit [1]."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the design; train nothing."),
+    report: str | None = typer.Option(None, "--report", help="Also write the HTML report (figures, fit, plan) to this file."),
     rebuild: bool = typer.Option(False, "--rebuild", help="status: rebuild runs.parquet from the records."),
     as_json: bool = JSON_OPTION,
 ):
@@ -179,5 +186,5 @@ def sweep(
     settings = sweep_settings_from_options(config, options)
     if isinstance(settings["target_compute"], str):
         settings["target_compute"] = number(settings["target_compute"], "target_compute")
-    payload = run_payload(settings, progress=True, dry_run=dry_run)
+    payload = run_payload(settings, progress=True, dry_run=dry_run, report=report)
     emit(payload, as_json, lambda: render_run(payload))

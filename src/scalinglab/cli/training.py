@@ -185,7 +185,7 @@ def corpus(
             from rich.table import Table
 
             table = Table(title="corpora (default: " + DEFAULT_CORPUS + ")")
-            for col in ("name", "available", "MB", "description", "install"):
+            for col in ("name", "available", "MB on disk", "description", "install"):
                 table.add_column(col)
             for row in payload["corpora"]:
                 size = "" if row["bytes"] is None else f"{row['bytes'] / 1e6:.1f}"

@@ -1,1 +1,23 @@
-"""Estimators that fit scaling laws to runs: Approaches 1-3, power laws, bootstrap, hold-out checks."""
+"""Estimators that fit scaling laws to runs: Approaches 1-3, power laws, bootstrap, hold-out checks.
+
+All follow scikit-learn's habit (settings in the constructor, ``fit()`` returns the estimator,
+fitted values end in ``_``, ``predict()``):
+
+- :class:`ChinchillaFit` — Approach 3, L = E + A/N^α + B/D^β (``law_`` is a ParametricLaw)
+- :class:`IsoFLOPFit` — Approach 2;  :class:`EnvelopeFit` — Approach 1
+- :class:`SaturatingPowerLaw`, :class:`PowerLaw` — one-variable laws;  :class:`KaplanFit` — Kaplan L(N, D)
+- :func:`bootstrap` — percentile intervals;  :func:`extrapolation_check` — fit small, predict large
+
+Only numpy is imported here; scipy is imported inside the functions that optimise.
+"""
+
+from scalinglab.fit.bootstrap import BootstrapResult, bootstrap
+from scalinglab.fit.envelope import EnvelopeFit
+from scalinglab.fit.isoflop import IsoFLOPFit
+from scalinglab.fit.kaplan import KaplanFit
+from scalinglab.fit.parametric import ChinchillaFit
+from scalinglab.fit.powerlaw import PowerLaw, SaturatingPowerLaw
+from scalinglab.fit.validate import ExtrapolationReport, extrapolation_check
+
+__all__ = ["BootstrapResult", "ChinchillaFit", "EnvelopeFit", "ExtrapolationReport", "IsoFLOPFit", "KaplanFit",
+           "PowerLaw", "SaturatingPowerLaw", "bootstrap", "extrapolation_check"]

@@ -112,10 +112,16 @@ def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
         except ScalingLabError as exc:
             out.append((None, str(exc)))
             continue
+        except OverflowError:  # a refit that ran away (exp of a huge a, b or e) is a failed resample
+            out.append((None, "refit diverged (overflow)"))
+            continue
         if not est.converged_:
             out.append((None, "; ".join(est.flags_) or "not converged"))
             continue
-        out.append((_quantities(est.law_, compute), ""))
+        try:
+            out.append((_quantities(est.law_, compute), ""))
+        except ScalingLabError as exc:  # e.g. a refit with A -> 0 has no finite optimum at the budget
+            out.append((None, f"degenerate refit: {exc}"))
     return out
 
 

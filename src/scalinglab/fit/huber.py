@@ -112,7 +112,7 @@ def value_and_grad(theta, log_n, log_d, log_l, delta, counts=None, hessian=False
         for i in range(0, theta.shape[0], _BLOCK):
             c = counts if counts is None or np.ndim(counts) == 1 else counts[i : i + _BLOCK]
             parts.append(value_and_grad(theta[i : i + _BLOCK], log_n, log_d, log_l, delta, c, hessian))
-        return tuple(np.concatenate(x) for x in zip(*parts))
+        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))
     lse, p1, p2, p3 = _lse_parts(theta, log_n, log_d)
     r = log_l - lse
     psi = np.clip(r, -delta, delta)  # dρ/dr

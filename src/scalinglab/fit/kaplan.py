@@ -108,10 +108,9 @@ class KaplanFit:
 
 
 def kaplan_loss(params, tokens, Nc, Dc, alpha_N, alpha_D):
-    """[(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5)."""
-    n = np.asarray(params, dtype=float)
-    d = np.asarray(tokens, dtype=float)
-    if np.any(~np.isfinite(n) | (n <= 0)) or np.any(~np.isfinite(d) | (d <= 0)):
-        raise ScalingLabError("params and tokens must be positive and finite")
-    out = ((Nc / n) ** (alpha_N / alpha_D) + Dc / d) ** alpha_D
-    return float(out) if np.ndim(out) == 0 else out
+    """[(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5), via the one home of the formula,
+    :meth:`scalinglab.laws.kaplan.KaplanLaw.predict` (whose ``optimum`` is Kaplan's published Table 6
+    frontier, not a property of these constants — hence no ``law_`` here)."""
+    from scalinglab.laws.kaplan import KaplanLaw
+
+    return KaplanLaw(alpha_N=alpha_N, alpha_D=alpha_D, N_c=Nc, D_c=Dc, name="fitted").predict(params, tokens)

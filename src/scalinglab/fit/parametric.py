@@ -248,6 +248,7 @@ class ChinchillaFit:
     objective_ : float  summed Huber loss at ``law_`` (for "likelihood", the negative log-likelihood)
     huber_objective_ : float  summed Huber loss at ``law_`` whatever the estimator
     converged_ : bool;  n_points_ : int;  n_starts_ : int;  n_polished_ : int;  grad_max_ : float
+    data_ : tuple of arrays (params, tokens, loss) — the runs fitted
     flags_ : list of str — anything the user should know about this fit (empty when clean)
     """
 
@@ -273,15 +274,22 @@ class ChinchillaFit:
     def _pmap(self):
         return _param_map(self.tie_exponents, self.fixed_E)
 
-    def fit(self, params, tokens=None, loss=None, *, counts=None, start=None):
+    def fit(self, params, tokens=None, loss=None, *, sample_weight=None, start=None):
         """Fit to runs; ``params`` may be a runs DataFrame (columns params, tokens, loss).
 
         ``start`` (a ParametricLaw or (a, b, e, α, β)) replaces the grid by that single start —
-        used for warm-started bootstrap refits. ``counts`` weights each run (bootstrap).
-        Returns ``self``.
+        used for warm-started bootstrap refits. ``sample_weight`` multiplies each run's Huber term
+        (non-negative; the summed-Huber estimator only). Returns ``self``.
         """
         self._check_settings()
         n, d, y = as_arrays(params, tokens, loss)
+        counts = None
+        if sample_weight is not None:
+            counts = np.asarray(sample_weight, dtype=float)
+            if counts.shape != n.shape or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+                raise ScalingLabError(f"sample_weight must be {n.size} non-negative finite numbers")
+            if self.estimator == "likelihood":
+                raise ScalingLabError("sample_weight is supported by the summed-Huber estimator only")
         pmap = self._pmap
         k = len(pmap.names) + (1 if self.estimator == "likelihood" else 0)
         if n.size <= k:
@@ -332,10 +340,11 @@ class ChinchillaFit:
             if not ok:
                 self.flags_.append("likelihood optimiser stopped on precision loss (as in Epoch's own fit)")
 
-        self.theta_ = dict(zip(H.PARAM_NAMES, map(float, theta)))
+        self.theta_ = dict(zip(H.PARAM_NAMES, map(float, theta), strict=True))
         if self.sigma_ is not None:
             self.theta_["sigma"] = float(self.sigma_)
         self.n_points_ = int(n.size)
+        self.data_ = (n, d, y)  # the runs fitted (params, tokens, loss), for bootstrap()
         a_, b_, e_, alpha, beta = theta
         if alpha <= 0 or beta <= 0:
             self.flags_.append(f"degenerate fit: alpha = {alpha:.4g}, beta = {beta:.4g} (a law needs both > 0)")
@@ -345,7 +354,7 @@ class ChinchillaFit:
         return self
 
     def _source(self) -> str:
-        what = ("summed Huber (δ={:g}) on log loss, Hoffmann grid + L-BFGS-B".format(self.delta)
+        what = (f"summed Huber (δ={self.delta:g}) on log loss, Hoffmann grid + L-BFGS-B"
                 if self.estimator == "huber" else f"Huber likelihood (δ={self.delta:g}), Epoch 2024")
         extra = (", α=β" if self.tie_exponents else "") + (f", E fixed at {self.fixed_E:g}" if self.fixed_E else "")
         return f"scalinglab fit: {what}{extra}"
@@ -364,11 +373,16 @@ class ChinchillaFit:
         """An unfitted estimator with the same settings."""
         return replace(self)
 
-    def bootstrap(self, runs, n_resamples=1000, **kwargs):
-        """Percentile confidence intervals by resampling runs; see :func:`scalinglab.fit.bootstrap.bootstrap`."""
+    def bootstrap(self, n_resamples=1000, runs=None, **kwargs):
+        """Percentile intervals by resampling the runs this estimator was fitted on (or ``runs``).
+
+        ``fit(runs).bootstrap(1000).interval("alpha")``; keyword arguments (``seed``, ``workers``,
+        ``compute``, ``start``, ``rng``) go to :func:`scalinglab.fit.bootstrap.bootstrap`.
+        """
         from scalinglab.fit.bootstrap import bootstrap
 
-        return bootstrap(self, runs, n_resamples=n_resamples, **kwargs)
+        self._require_fitted()
+        return bootstrap(self, self.data_ if runs is None else runs, n_resamples=n_resamples, **kwargs)
 
     def as_dict(self) -> dict:
         self._require_fitted()

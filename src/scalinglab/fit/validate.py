@@ -115,5 +115,5 @@ def extrapolation_check(estimator, runs, *, above: float, by: str = "flops", var
     if not np.all(np.isfinite(pred)) or np.any(pred <= 0):
         raise ScalingLabError("the law fitted below the threshold predicts a non-positive or non-finite loss above it")
     held = [HeldOutRun(float(r.params), float(r.tokens), float(r.flops), float(r.loss), float(p))
-            for r, p in zip(test.itertuples(index=False), pred)]
+            for r, p in zip(test.itertuples(index=False), pred, strict=True)]
     return ExtrapolationReport(by=by, threshold=float(above), n_train=len(train), held_out=held, estimator=est)

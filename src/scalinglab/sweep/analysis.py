@@ -170,11 +170,16 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         return float(np.interp(math.log(n), k_n[order], k_v[order]))
 
     # ----- fits ----------------------------------------------------------------------------------
-    fits: dict = {}
-    approach3 = ChinchillaFit(name="this sweep").fit(runs[["params", "tokens", "loss"]])
-    fits["approach3"] = {**_law_summary(approach3.law_), "converged": bool(approach3.converged_),
-                         "flags": list(approach3.flags_)}
-    own_law = approach3.law_
+    fits: dict = {"approach3": None}
+    own_law = None
+    try:
+        approach3 = ChinchillaFit(name="this sweep").fit(runs[["params", "tokens", "loss"]])
+    except (ScalingLabError, ArithmeticError) as exc:  # too few runs, or a degenerate optimum
+        notes.append(f"Approach 3 not fitted: {exc}")
+    else:
+        fits["approach3"] = {**_law_summary(approach3.law_), "converged": bool(approach3.converged_),
+                             "flags": list(approach3.flags_)}
+        own_law = approach3.law_
     budgets = sorted(float(b) for b in runs["budget"].dropna().unique()) if "budget" in runs else []
     optima: list[dict] = []
     if design["kind"] == "isoflop" and budgets:
@@ -200,12 +205,12 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         try:
             report = extrapolation_check(ChinchillaFit(name="smaller budgets"), frame,
                                          above=threshold, by="flops")
-        except ScalingLabError as exc:
+        except (ScalingLabError, ArithmeticError) as exc:
             notes.append(f"extrapolation check not possible: {exc}")
         else:
             held = frame[frame["flops"] > threshold]
             rows = []
-            for run, entry in zip(held.itertuples(index=False), report.held_out):
+            for run, entry in zip(held.itertuples(index=False), report.held_out, strict=True):
                 rows.append({"run_id": run.run_id, "budget": float(run.budget),
                              "params": entry.params, "tokens": entry.tokens,
                              "predicted_loss": entry.predicted, "actual_loss": entry.loss,
@@ -229,15 +234,18 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         target_compute = 100.0 * largest
         notes.append(f"no --target-compute given: planning for 100x the largest budget ({target_compute:.3g} FLOPs)")
     family = ShapeFamily(vocab=tokenizer_vocab(settings["tokenizer"]), ctx=int(settings["ctx"]))
-    plans = [dict(plan_budget(own_law, target_compute, family, convention), law="this sweep")]
+    plans = []
+    if own_law is not None:
+        plans.append(dict(plan_budget(own_law, target_compute, family, convention), law="this sweep"))
     for name in COMPARISON_LAWS:
         plans.append(plan_budget(get_law(name), target_compute, family, convention))
     for p in plans:  # what following each law's allocation would cost, judged by your own law
-        p["loss_under_own_law"] = float(own_law.predict(p["params"], p["tokens"]))
+        p["loss_under_own_law"] = (float(own_law.predict(p["params"], p["tokens"]))
+                                   if own_law is not None else None)
     factor = target_compute / largest
     out["plan"] = {"flops": target_compute, "convention": convention,
                    "extrapolation_factor": factor, "laws": plans}
-    if plans[0]["at_family_edge"]:
+    if own_law is not None and plans[0]["at_family_edge"]:
         notes.append("the fitted law's optimum is at the edge of the shape family; the plan is a bound")
     if out["extrapolation"] is not None:
         err = out["extrapolation"]["max_abs_rel_error"]
@@ -256,8 +264,9 @@ def render_analysis(payload: dict, out) -> None:
     from scalinglab.core.units import format_number as fmt
 
     law = payload["fits"]["approach3"]
-    out.print(f"[bold]Fitted law (Approach 3)[/bold]: L(N, D) = {law['E']:.3f} + {law['A']:.4g}/N^{law['alpha']:.3f}"
-              f" + {law['B']:.4g}/D^{law['beta']:.3f}   (N_opt ∝ C^{law['a']:.3f}, D_opt ∝ C^{law['b']:.3f})")
+    if law is not None:
+        out.print(f"[bold]Fitted law (Approach 3)[/bold]: L(N, D) = {law['E']:.3f} + {law['A']:.4g}/N^{law['alpha']:.3f}"
+                  f" + {law['B']:.4g}/D^{law['beta']:.3f}   (N_opt ∝ C^{law['a']:.3f}, D_opt ∝ C^{law['b']:.3f})")
     if "approach2" in payload["fits"]:
         a2 = payload["fits"]["approach2"]
         out.print(f"Approach 2 (IsoFLOP): N_opt ∝ C^{a2['a']:.3f}")
@@ -295,7 +304,8 @@ def render_analysis(payload: dict, out) -> None:
         table.add_column(col, justify="right")
     for p in plan["laws"]:
         table.add_row(p["law"], f"{p['n_layer']} x {p['d_model']}", fmt(p["params"]), fmt(p["tokens"]),
-                      f"{p['tokens_per_param']:.1f}", f"{p['loss_under_own_law']:.4f}",
+                      f"{p['tokens_per_param']:.1f}",
+                      "-" if p["loss_under_own_law"] is None else f"{p['loss_under_own_law']:.4f}",
                       fmt(p["closed_form_6nd"]["params"]))
     out.print(table)
     for note in payload["notes"]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 
 def available_cores() -> int:

@@ -14,7 +14,7 @@ system the workers share (always true for a local Ray).
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.sweep.local import available_cores, error_line

@@ -10,8 +10,8 @@ the processes that train.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.sweep.design import SweepDesign
@@ -175,8 +175,13 @@ class _Progress:
 
     def __init__(self, design: SweepDesign, done_ids: set[str]):
         from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         from scalinglab.core.units import format_number
 

@@ -26,7 +26,7 @@ DEFAULTS = {
     "budgets": None,
     "sizes_per_budget": 5,
     "span_decades": 1.0,
-    "prior_law": "hoffmann2022",
+    "prior_law": None,  # design.default_prior(tokenizer): 80 bytes or 20 BPE tokens per parameter
     "sizes": None,
     "multiples": [5, 10, 20, 40],
     "corpus": None,

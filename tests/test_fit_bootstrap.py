@@ -63,6 +63,8 @@ def test_seeded_and_independent_of_workers(fitted, epoch240):
     one = fitted.bootstrap(12, seed=5, workers=1)  # resamples the runs fitted
     two = bootstrap(fitted, epoch240, n_resamples=12, seed=5, workers=2)
     np.testing.assert_allclose(one.samples["alpha"], two.samples["alpha"], rtol=1e-9)
+    again = fitted.bootstrap(epoch240, n_resamples=12, seed=5, workers=1)  # the explicit-runs form
+    np.testing.assert_array_equal(one.samples["alpha"], again.samples["alpha"])
     other = bootstrap(fitted, epoch240, n_resamples=12, seed=6, workers=1)
     assert not np.allclose(one.samples["alpha"], other.samples["alpha"])
 

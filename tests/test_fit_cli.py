@@ -59,6 +59,8 @@ def test_fit_bootstrap_and_other_forms(capsys, tmp_path):
     (["{csv}", "--approach", "2", "--form", "kaplan"], "takes no --form"),
     (["{csv}", "--budget", "-1"], "negative"),
     (["{bad}"], "line 3"),
+    (["{csv}", "--form", "kaplan", "--bootstrap", "5"], "--bootstrap is available"),
+    (["{csv}", "--approach", "2", "--holdout-above", "1e20"], "--holdout-above checks"),
 ])
 def test_errors_are_one_line_exit_2(capsys, tmp_path, args, message):
     csv = tmp_path / "runs.csv"

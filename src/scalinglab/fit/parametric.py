@@ -155,7 +155,11 @@ def _batch_lm(phi, data, delta, pmap, n_steps, counts=None):
         diag = np.einsum("sii->si", h)
         scale = diag + 1e-12 * (1.0 + diag.max(axis=1, keepdims=True))
         system = h + lam[:, None, None] * (scale[:, :, None] * eye)
-        step = np.linalg.solve(system, -g[:, :, None])[:, :, 0]
+        # A start whose objective overflowed has no usable curvature: give it a zero step.
+        broken = ~(np.isfinite(system).all(axis=(1, 2)) & np.isfinite(g).all(axis=1))
+        if broken.any():
+            system[broken] = eye
+        step = np.linalg.solve(system, np.where(broken[:, None], 0.0, -g)[:, :, None])[:, :, 0]
         trial = phi + step
         ft, gt, ht = evaluate(trial)
         better = np.isfinite(ft) & (ft < f)
@@ -373,15 +377,18 @@ class ChinchillaFit:
         """An unfitted estimator with the same settings."""
         return replace(self)
 
-    def bootstrap(self, n_resamples=1000, runs=None, **kwargs):
+    def bootstrap(self, runs=None, n_resamples=1000, **kwargs):
         """Percentile intervals by resampling the runs this estimator was fitted on (or ``runs``).
 
-        ``fit(runs).bootstrap(1000).interval("alpha")``; keyword arguments (``seed``, ``workers``,
-        ``compute``, ``start``, ``rng``) go to :func:`scalinglab.fit.bootstrap.bootstrap`.
+        Both ``fit(runs).bootstrap(1000)`` (an integer first argument is the number of resamples)
+        and ``est.bootstrap(runs, n_resamples=1000)`` work. Keyword arguments (``seed``,
+        ``workers``, ``compute``, ``start``, ``rng``) go to :func:`scalinglab.fit.bootstrap.bootstrap`.
         """
         from scalinglab.fit.bootstrap import bootstrap
 
         self._require_fitted()
+        if isinstance(runs, (int, np.integer)) and not isinstance(runs, bool):
+            runs, n_resamples = None, int(runs)
         return bootstrap(self, self.data_ if runs is None else runs, n_resamples=n_resamples, **kwargs)
 
     def as_dict(self) -> dict:

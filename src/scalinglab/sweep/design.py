@@ -386,10 +386,10 @@ def isoflop_design(
             if all(pick is not c for c in chosen):
                 chosen.append(pick)
         if len(chosen) < sizes_per_budget:
-            notes.append(
-                f"budget {budget:.3g}: only {len(chosen)} distinct sizes fit the range "
-                f"(the largest models would take fewer than {rule.min_steps} steps)"
-            )
+            largest = max(c["params"] for c in feasible)
+            why = (f"the larger models would take fewer than {rule.min_steps} steps"
+                   if targets[-1] > 1.2 * largest else "the shape family has too few shapes in this range")
+            notes.append(f"budget {budget:.3g}: only {len(chosen)} distinct sizes fit the range ({why})")
         if len(chosen) < 3:
             raise ScalingLabError(
                 f"budget {budget:.3g} FLOPs admits only {len(chosen)} model size(s) with at least "

@@ -152,7 +152,10 @@ def _kjv_files() -> list[Path] | None:
 
 def _kjv_read(files: list[Path]) -> list[str]:
     # One verse per line, "Ge1:1 In the beginning ..."; the reference is stripped.
-    out = subprocess.run(["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True, check=True)
+    try:
+        out = subprocess.run(["bible", "-f", "Gen1:1-Rev22:21"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ScalingLabError(f"corpus 'kjv': the bible reader failed ({exc}); reinstall with: {KJV_INSTALL}") from exc
     text = _VERSE_REF.sub("", out.stdout.decode("utf-8", errors="replace"))
     return [text]
 
@@ -173,7 +176,7 @@ NAMED_CORPORA = {
         NamedCorpus(
             "python-stdlib",
             "the running CPython's standard-library source (.py files, tests included); default",
-            "ships with every CPython",
+            "ships with CPython (needs the standard library as .py sources, as most installs have)",
             _stdlib_files,
             _read_text_files,
             lambda: f"cpython-{sys.version.split()[0]}-{sysconfig.get_paths()['stdlib']}",

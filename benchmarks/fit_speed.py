@@ -72,7 +72,8 @@ def reference_fit(df, n_starts):
 
 def law_of(x):
     a, b, e, alpha, beta = x
-    return {"A": np.exp(a), "B": np.exp(b), "E": np.exp(e), "alpha": alpha, "beta": beta}
+    return {"A": float(np.exp(a)), "B": float(np.exp(b)), "E": float(np.exp(e)), "alpha": float(alpha),
+            "beta": float(beta)}
 
 
 def main():
@@ -103,7 +104,7 @@ def main():
     t_ref_full = t_ref * scale
     print(f"reference grid: {t_ref:.1f} s for {n_run} starts ({n_ok} success)"
           + (f" -> {t_ref_full:.1f} s scaled to 4,500 starts" if n_run < 4500 else "")
-          + f"; f = {best.fun!r}; {law_of(best.x)}")
+          + f"; f = {float(best.fun)!r}; {law_of(best.x)}")
     rel = abs(fit.objective_ - best.fun) / best.fun
     print(f"speed-up: {t_ref_full / ours:.0f}x; optimum relative difference {rel:.2e} "
           f"(scalinglab {'lower' if fit.objective_ <= best.fun else 'HIGHER'})")

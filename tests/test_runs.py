@@ -97,3 +97,13 @@ def test_validate_runs_on_a_built_frame():
         validate_runs(df)
     with pytest.raises(ScalingLabError, match="lacks column"):
         validate_runs(df.drop(columns="loss"))
+
+
+def test_json_array(tmp_path):
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps([{"params": 1e8, "tokens": 2e9, "loss": 3.3}, {"params": 2e8, "tokens": 4e9, "loss": -1}]))
+    with pytest.raises(ScalingLabError, match="record 2: loss = -1 is not positive"):
+        read_runs(path)
+    path.write_text('{"params": 1}')
+    with pytest.raises(ScalingLabError, match="JSON array"):
+        read_runs(path)

@@ -1,4 +1,4 @@
-"""Read tables of training runs (CSV, Parquet, JSONL) into one canonical pandas DataFrame.
+"""Read tables of training runs (CSV, Parquet, JSONL, JSON) into one canonical pandas DataFrame.
 
 Schema of a runs table — every reader in scalinglab (this module, ``trackers.py`` for
 TensorBoard/MLflow/W&B, the sweep store) returns a DataFrame with these columns:
@@ -17,10 +17,11 @@ column                        req.   meaning (units)
 ============================  =====  =============================================================
 
 Rows are kept in file order. ``df.attrs["source"]`` names the file and ``df.attrs["line"]`` gives,
-for each row, its line in a CSV/JSONL file (1-based, header = line 1) or its row number in Parquet,
-so that errors point at the input. Missing, non-positive or non-finite values are never dropped
-silently: :func:`validate_runs` raises a :class:`ScalingLabError` listing the offending lines, or,
-with ``on_invalid="drop"``, drops them and records each in ``df.attrs["dropped"]``.
+for each row, its line in a CSV/JSONL file (1-based, header = line 1), its row number in Parquet or
+its record number in a JSON array (``df.attrs["line_kind"]`` says which), so errors point at the
+input. Missing, non-positive or non-finite values are never dropped silently: :func:`validate_runs`
+raises a :class:`ScalingLabError` listing the offending lines, or, with ``on_invalid="drop"``,
+drops them and records each in ``df.attrs["dropped"]``.
 """
 
 from __future__ import annotations
@@ -85,7 +86,15 @@ def _read_table(path: Path):
         if suffix in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
             return raw.reset_index(drop=True), np.arange(1, len(raw) + 1)
-        if suffix in (".jsonl", ".ndjson", ".json"):
+        if suffix == ".json":  # one JSON array of run objects
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ScalingLabError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+                raise ScalingLabError(f"{path}: expected a JSON array of run objects (or use .jsonl)")
+            return pd.DataFrame.from_records(data), np.arange(1, len(data) + 1)
+        if suffix in (".jsonl", ".ndjson"):
             records, lines = [], []
             with open(path, encoding="utf-8") as fh:
                 for lineno, text in enumerate(fh, start=1):
@@ -104,7 +113,7 @@ def _read_table(path: Path):
         raise
     except (OSError, ValueError) as exc:
         raise ScalingLabError(f"cannot read {path}: {exc}") from None
-    raise ScalingLabError(f"{path}: unknown format {path.suffix!r} (use .csv, .tsv, .parquet or .jsonl)")
+    raise ScalingLabError(f"{path}: unknown format {path.suffix!r} (use .csv, .tsv, .parquet, .jsonl or .json)")
 
 
 def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_col=None,
@@ -115,7 +124,8 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.tsv`` (optionally gzipped), ``.parquet``/``.pq`` or ``.jsonl``/``.ndjson``.
+        ``.csv``/``.tsv`` (optionally gzipped), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson`` (one
+        object per line) or ``.json`` (one array of objects; errors name the record).
     params_col, tokens_col, loss_col, flops_col, run_id_col, step_col : str, optional
         Column names in the file. Without them common names are recognised (``params``, ``N``,
         ``Model Size``; ``tokens``, ``D``; ``flops``, ``C``, ``Training FLOP``; ``loss``, ...).
@@ -165,7 +175,7 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     out = out[order]
     out.attrs["source"] = str(path)
     out.attrs["line"] = [int(x) for x in lines]
-    out.attrs["line_kind"] = "row" if path.suffix.lower() in (".parquet", ".pq") else "line"
+    out.attrs["line_kind"] = {".parquet": "row", ".pq": "row", ".json": "record"}.get(path.suffix.lower(), "line")
     return validate_runs(out, on_invalid=on_invalid)
 
 

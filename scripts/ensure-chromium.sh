@@ -14,6 +14,8 @@ if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
     exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq chromium >/dev/null
-command -v chromium >/dev/null
+# A failed install must not fail the suite: the browser test then skips and says why.
+if ! { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; then
+    echo "ensure-chromium: apt-get install chromium failed; the browser test will skip" >&2
+fi
+exit 0

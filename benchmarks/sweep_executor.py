@@ -13,7 +13,7 @@ rebuild of both Parquet tables) at 100 stored runs, against the median training 
 
 Usage::
 
-    python benchmarks/sweep_executor.py [--budgets 1e10,3e10] [--sizes 3]
+    python benchmarks/sweep_executor.py [--budgets 3e10,6e10] [--sizes 3]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
     from scalinglab.sweep.store import RunStore, unseal
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budgets", default="1e10,3e10")
+    parser.add_argument("--budgets", default="3e10,6e10")
     parser.add_argument("--sizes", type=int, default=3)
     args = parser.parse_args()
     cores = available_cores()

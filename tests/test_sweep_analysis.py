@@ -101,3 +101,18 @@ def test_minima_off_centre_are_reported(tmp_path):
         assert not entry["best_is_interior"] and entry["best_params"] == entry["sizes"][-1]
         assert any(f"budget {entry['budget']:.3g}: the IsoFLOP minimum is NOT interior" in n
                    for n in result["notes"])
+
+
+def test_ladder_holds_out_the_largest_size(tmp_path):
+    from scalinglab.sweep.design import ladder_design
+
+    design = ladder_design([1e4, 3e4, 1e5, 3e5], multiples=(10, 40, 160), check_corpus=False)
+    run_sweep(design, tmp_path, executor=SerialExecutor(), run_fn=law_run)
+    result = analyze_sweep(tmp_path, target_compute=1e14)
+    ext = result["extrapolation"]
+    assert ext["held_out_by"] == "params" and len(ext["held_out_sizes"]) == 1
+    assert len(ext["runs"]) == 3 and all(r["params"] == ext["held_out_sizes"][0] for r in ext["runs"])
+    for run in ext["runs"]:
+        assert run["predicted_loss"] == pytest.approx(run["actual_loss"], rel=1e-4)
+    assert result["isoflop"] == [] and "approach2" not in result["fits"]
+    assert result["fits"]["approach3"]["alpha"] == pytest.approx(0.34, rel=1e-3)

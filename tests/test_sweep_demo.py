@@ -17,7 +17,8 @@ def test_demo_json_carries_prediction_and_measurement(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(demo, "DEMO_BUDGETS", (1.5e10, 3e10, 6e10))
     monkeypatch.setattr(demo, "DEMO_SIZES_PER_BUDGET", 4)
-    code = main(["demo", "--json", "--out", str(tmp_path / "demo"), "--target-compute", "1e13"])
+    code = main(["demo", "--json", "--out", str(tmp_path / "demo"), "--target-compute", "1e13",
+                 "--no-report"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     payload = json.loads(captured.out)  # exactly one JSON object on stdout
@@ -35,7 +36,8 @@ def test_demo_json_carries_prediction_and_measurement(tmp_path, capsys, monkeypa
     assert payload["plan"]["flops"] == pytest.approx(1e13)
     assert payload["worked_plan"]["flops"] == pytest.approx(1e24)
     # a second demo resumes: nothing is trained again
-    code = main(["demo", "--json", "--out", str(tmp_path / "demo"), "--target-compute", "1e13"])
+    code = main(["demo", "--json", "--out", str(tmp_path / "demo"), "--target-compute", "1e13",
+                 "--no-report"])
     again = json.loads(capsys.readouterr().out)
     assert code == 0 and again["execution"]["trained"] == 0 and again["execution"]["skipped"] == planned
     assert again["actual_loss"] == payload["actual_loss"]

@@ -140,3 +140,12 @@ def test_budget_too_small_names_the_need():
     text = str(info.value)
     assert "1e+08" in text and "300 steps" in text
     assert math.isfinite(float(text.split("needs ")[1].split(" FLOPs")[0]))
+
+
+def test_range_moves_off_the_family_edge_and_says_so():
+    # At 3e10 FLOPs the 80-bytes-per-parameter centre is next to the family's smallest shape, so the
+    # sizes below it collapse; the design extends upwards to keep 5 distinct sizes and notes it.
+    design = isoflop_design([3e10], sizes_per_budget=5, check_corpus=False)
+    sizes = [r.params for r in design.runs]
+    assert len(set(sizes)) == 5 and sizes == sorted(sizes)
+    assert any("moved off the prior's centre" in note for note in design.notes)

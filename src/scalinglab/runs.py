@@ -125,7 +125,12 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     ----------
     path : str or Path
         ``.csv``/``.tsv`` (optionally gzipped), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson`` (one
-        object per line) or ``.json`` (one array of objects; errors name the record).
+        object per line) or ``.json`` (one array of objects; errors name the record). Also an
+        experiment tracker's store — a TensorBoard log dir or event file, an MLflow ``mlruns``
+        folder or URI, a W&B runs CSV export or offline-run dir (:func:`scalinglab.trackers.detect_tracker`)
+        — read as loss curves (one row per logged step, ``run_id`` repeated), and a sweep folder
+        (its ``runs.parquet``). For a tracker the column options name its keys: ``loss_col`` the
+        loss metric, ``params_col``/``tokens_col``/``flops_col`` the run constants.
     params_col, tokens_col, loss_col, flops_col, run_id_col, step_col : str, optional
         Column names in the file. Without them common names are recognised (``params``, ``N``,
         ``Model Size``; ``tokens``, ``D``; ``flops``, ``C``, ``Training FLOP``; ``loss``, ...).
@@ -136,9 +141,21 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     """
     import pandas as pd
 
+    tracked = _read_tracked(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
+                            flops_col=flops_col, on_invalid=on_invalid)
+    if tracked is not None:
+        return tracked
     path = Path(path)
+    if path.is_dir() and (path / "runs.parquet").is_file():
+        # a sweep folder (scalinglab.sweep.store): its run table is runs.parquet
+        return read_runs(path / "runs.parquet", params_col=params_col, tokens_col=tokens_col,
+                         loss_col=loss_col, flops_col=flops_col, run_id_col=run_id_col, step_col=step_col,
+                         on_invalid=on_invalid, flops_per_param_token=flops_per_param_token)
     if not path.exists():
         raise ScalingLabError(f"runs file not found: {path}")
+    if path.is_dir():
+        raise ScalingLabError(f"{path} is a folder but not a TensorBoard log dir, MLflow store, W&B "
+                              "offline-run dir or sweep folder; give a runs file (.csv, .parquet, .jsonl)")
     raw, lines = _read_table(path)
     if raw.empty:
         raise ScalingLabError(f"{path}: no runs in the file")
@@ -177,6 +194,33 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     out.attrs["line"] = [int(x) for x in lines]
     out.attrs["line_kind"] = {".parquet": "row", ".pq": "row", ".json": "record"}.get(path.suffix.lower(), "line")
     return validate_runs(out, on_invalid=on_invalid)
+
+
+_URI = re.compile(r"^(sqlite|https?|databricks|postgresql|mysql|mssql|file):")
+
+
+def _read_tracked(path, *, params_col, tokens_col, loss_col, flops_col, on_invalid):
+    """Runs from an experiment tracker's store at ``path`` (long form, one row per logged step), or
+    None when ``path`` is not one. Only folders, URIs, event files and CSVs are probed, and
+    :mod:`scalinglab.trackers` is imported only then (it stays an optional, lazy dependency)."""
+    text = str(path)
+    p = Path(text)
+    probe = bool(_URI.match(text)) or p.is_dir() or (
+        p.is_file() and (p.name.startswith("events.out.tfevents") or p.suffix.lower() == ".csv"))
+    if not probe:
+        return None
+    from scalinglab.trackers import detect_tracker, read_tracker
+
+    kind = detect_tracker(text)
+    if kind is None:
+        return None
+    # The column options name the tracker's keys (the loss metric, the run constants).
+    options = {key: value for key, value in (("loss_key", loss_col), ("params_key", params_col),
+                                             ("tokens_key", tokens_col), ("flops_key", flops_col))
+               if value is not None}
+    table = read_tracker(text, kind, **options).as_table()
+    table.attrs["source"] = f"{text} ({kind})"
+    return validate_runs(table, on_invalid=on_invalid)
 
 
 def validate_runs(df, *, on_invalid: str = "raise"):

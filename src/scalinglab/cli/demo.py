@@ -4,7 +4,7 @@
 2. Train it on the CPU with the local executor into ``--out`` (a re-run skips finished runs).
 3. Fit the law (Approaches 1-3), check the extrapolation (fit on the smaller budgets, predict the
    largest budget's runs beside their measured loss), and plan a user budget under the fitted law
-   beside Hoffmann's and Epoch's.
+   beside Hoffmann's and Epoch's; write the HTML report to ``OUT/report.html``.
 4. End with the worked plan of :func:`scalinglab.plan.worked.worked_plan`: what each published law
    says to train with 1e24 FLOPs on 2,048 H100s, and what that costs.
 """
@@ -54,8 +54,14 @@ def render_worked_plan(payload: dict) -> None:
         out.print(f"[dim]- {note}[/dim]")
 
 
-def demo_payload(out: str, target_compute: float, workers: int | None = None) -> dict:
-    """Run the demo sweep into ``out`` and return the sweep payload plus the worked plan."""
+def demo_payload(out: str, target_compute: float, workers: int | None = None,
+                 report: bool = True) -> dict:
+    """Run the demo sweep into ``out`` and return the sweep payload plus the worked plan.
+
+    With ``report``, the HTML report of the sweep is written to ``out/report.html``.
+    """
+    from pathlib import Path
+
     from scalinglab.cli.sweeping import run_payload
     from scalinglab.plan.worked import worked_plan
     from scalinglab.sweep.spec import merge_settings
@@ -64,7 +70,8 @@ def demo_payload(out: str, target_compute: float, workers: int | None = None) ->
                                "device": "cpu",
                                "executor": "local", "out": out, "workers": workers,
                                "target_compute": target_compute, "holdout": 1})
-    payload = run_payload(settings, progress=True)
+    payload = run_payload(settings, progress=True,
+                          report=str(Path(out) / "report.html") if report else None)
     held = (payload.get("extrapolation") or {}).get("runs", [])
     payload["held_out"] = held
     payload["predicted_loss"] = [r["predicted_loss"] for r in held]
@@ -77,13 +84,14 @@ def demo_payload(out: str, target_compute: float, workers: int | None = None) ->
 def demo(
     out: str = typer.Option("demo-out", "--out", help="Folder of the demo sweep (re-runs resume)."),
     target_compute: str | None = typer.Option(None, "--target-compute",
-                                                 help=f"Your budget in FLOPs to plan for [{DEMO_TARGET:g}]."),
-    workers: int | None = typer.Option(None, "--workers", help="Concurrent runs [cores]."),
+                                                 help=f"Your budget in FLOPs to plan for (default: {DEMO_TARGET:g})."),
+    workers: int | None = typer.Option(None, "--workers", help="Concurrent runs (default: one per core)."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write OUT/report.html (figures, fit, plan)."),
     as_json: bool = JSON_OPTION,
 ):
     """The main job on the default corpus: a small IsoFLOP sweep on CPU, fit, predict and plan."""
     target = number(target_compute, "--target-compute") if target_compute else DEMO_TARGET
-    payload = demo_payload(out, target, workers)
+    payload = demo_payload(out, target, workers, report=report)
 
     def render():
         from scalinglab.cli.sweeping import render_run

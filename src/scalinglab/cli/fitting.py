@@ -1,6 +1,7 @@
 """``scalinglab fit FILE``: fit a scaling law to a table of runs.
 
-Reads CSV/Parquet/JSONL (:func:`scalinglab.runs.read_runs`), fits the chosen form/approach
+Reads CSV/Parquet/JSONL, a tracker's store (TensorBoard, MLflow, W&B) or a sweep folder
+(:func:`scalinglab.runs.read_runs`), fits the chosen form/approach
 (:mod:`scalinglab.fit`), optionally bootstraps intervals, runs the extrapolation check and draws a
 figure, then prints Rich tables or one JSON object (``--json``). The payload is built by
 :func:`fit_payload`, a plain function the tests call directly.
@@ -27,6 +28,7 @@ def _final_rows(df):
 
 def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estimator: str = "huber",
                 delta: float = 1e-3, tie_exponents: bool = False, fixed_E: float | None = None,
+                exponent_bounds: tuple | None = None, small_sweep: bool = False,
                 variable: str = "params", bootstrap: int = 0, seed: int = 0, workers: int = 2,
                 budget: float | None = None, holdout_above: float | None = None, holdout_by: str = "flops",
                 drop_highest_loss: int = 0, on_invalid: str = "raise", plot: str | None = None,
@@ -78,10 +80,11 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
             n_opt, d_opt = est.predict(budget)
             payload["optimum"] = {"flops": budget, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt}
     elif form == "chinchilla":
-        from scalinglab.fit.parametric import ChinchillaFit
+        from scalinglab.fit.parametric import ChinchillaFit, fit_small_sweep
 
-        est = ChinchillaFit(delta=delta, estimator=estimator, tie_exponents=tie_exponents,
-                            fixed_E=fixed_E).fit(df)
+        settings = dict(delta=delta, estimator=estimator, tie_exponents=tie_exponents, fixed_E=fixed_E,
+                        exponent_bounds=exponent_bounds)
+        est = fit_small_sweep(df, **settings) if small_sweep else ChinchillaFit(**settings).fit(df)
         payload.update(est.as_dict())
         payload["method"] = ("Approach 3: " + est.law_.source)
         if budget is not None:
@@ -89,6 +92,8 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         if bootstrap:
             res = est.bootstrap(bootstrap, seed=seed, workers=workers, compute=budget)
             payload["bootstrap"] = res.as_dict()
+            # est.bootstrap added any spread flags to the estimator's flags
+            payload["flags"], payload["degenerate"] = list(est.flags_), est.degenerate_
     elif form == "kaplan":
         from scalinglab.fit.kaplan import KaplanFit
 
@@ -200,6 +205,9 @@ def _render(payload):
         con.print(f"extrapolation check: fitted on {h['n_train']} runs with {h['by']} ≤ {h['threshold']:.3g}, "
                   f"{h['n_test']} held out: mean |error| {100 * h['mean_abs_rel_error']:.2f}%, "
                   f"max {100 * h['max_abs_rel_error']:.2f}%, RMSE(log) {h['rmse_log']:.4f}")
+    if payload.get("degenerate"):
+        con.print("[bold red]NOT IDENTIFIED:[/bold red] the runs do not determine this law; do not rely on "
+                  "its constants or allocation (reasons below)")
     for flag in payload.get("flags", []):
         con.print(f"[yellow]flag:[/yellow] {flag}")
     for note in payload.get("notes", []) + payload.get("dropped", []):
@@ -208,15 +216,31 @@ def _render(payload):
         con.print(f"figure written to {payload['plot']}")
 
 
+def _bounds(text: str) -> tuple:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2:
+        raise ScalingLabError(f"--exponent-bounds takes LO,HI (e.g. 0.05,1.5), got {text!r}")
+    lo = number(parts[0], "--exponent-bounds", allow_zero=True)
+    hi = number(parts[1], "--exponent-bounds")
+    if not lo < hi:
+        raise ScalingLabError(f"--exponent-bounds needs LO < HI, got {text!r}")
+    return (lo, hi)
+
+
 @app.command()
 def fit(
-    file: str = typer.Argument(..., help="Runs table: .csv, .tsv, .parquet or .jsonl."),
+    file: str = typer.Argument(..., help="Runs table (.csv, .tsv, .parquet, .jsonl), a TensorBoard log "
+                               "dir, MLflow store, W&B export/offline-run dir, or a sweep folder."),
     form: str = typer.Option("chinchilla", "--form", help="chinchilla | kaplan | saturating."),
     approach: int = typer.Option(3, "--approach", help="1 envelope, 2 IsoFLOP, 3 parametric."),
     estimator: str = typer.Option("huber", "--estimator", help="huber (Hoffmann) | likelihood (Epoch)."),
     delta: str = typer.Option("1e-3", "--delta", help="Huber threshold on log-loss residuals."),
     tie_exponents: bool = typer.Option(False, "--tie-exponents", help="Constrain alpha = beta."),
     fixed_e: str = typer.Option(None, "--fixed-e", help="Hold E (nats/token) fixed."),
+    exponent_bounds: str = typer.Option(None, "--exponent-bounds",
+                                        help="LO,HI: constrain LO <= alpha, beta <= HI (e.g. 0.05,1.5)."),
+    small_sweep: bool = typer.Option(False, "--small-sweep",
+                                     help="If the free fit is degenerate, refit with alpha = beta in [0.05, 1.5]."),
     variable: str = typer.Option("params", "--variable", help="x of the saturating law: params|tokens|flops."),
     bootstrap: str = typer.Option("0", "--bootstrap", help="Number of bootstrap resamples (0 = none)."),
     seed: str = typer.Option("0", "--seed", help="Seed of the bootstrap."),
@@ -237,6 +261,8 @@ def fit(
     payload = fit_payload(
         file, form=form, approach=approach, estimator=estimator, delta=number(delta, "--delta"),
         tie_exponents=tie_exponents, fixed_E=None if fixed_e is None else number(fixed_e, "--fixed-e"),
+        exponent_bounds=None if exponent_bounds is None else _bounds(exponent_bounds),
+        small_sweep=small_sweep,
         variable=variable, bootstrap=number(bootstrap, "--bootstrap", integer=True, allow_zero=True),
         seed=number(seed, "--seed", integer=True, allow_zero=True),
         workers=number(workers, "--workers", integer=True),

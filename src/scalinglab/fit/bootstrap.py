@@ -26,6 +26,15 @@ from scalinglab.errors import ScalingLabError
 LAW_KEYS = ("E", "A", "B", "alpha", "beta", "a", "b")
 BUDGET_KEYS = ("params_opt", "tokens_opt", "tokens_per_param")
 
+#: Spread at which a bootstrap says the runs do not pin the law down (``BootstrapResult.flags``).
+#: Published 95% intervals of the allocation exponent a are 0.01-0.05 wide (Hoffmann Table 2,
+#: Besiroglu et al. 2024); an interval wider than 0.25 spans "Kaplan" to "Chinchilla" allocations.
+MAX_A_WIDTH = 0.25
+#: An exponent whose 95% interval spans more than this factor (hi/lo) is not determined.
+MAX_EXPONENT_RATIO = 4.0
+#: More failed refits than this fraction means the fit is fragile under resampling.
+MAX_FAILED_FRACTION = 0.1
+
 
 @dataclass
 class BootstrapResult:
@@ -40,6 +49,8 @@ class BootstrapResult:
         The full-data fit's values of the same quantities.
     n_resamples, n_failed : int
         Requested resamples; those whose refit failed or did not converge (excluded, reported).
+    flags : list of str
+        Signs that the runs do not determine the law (see :func:`spread_flags`); empty when none.
     """
 
     samples: dict
@@ -50,6 +61,7 @@ class BootstrapResult:
     start: str
     compute: float | None = None
     failures: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
         """Percentile interval of ``name`` at confidence ``level`` (e.g. 0.95 → 2.5th–97.5th)."""
@@ -79,6 +91,7 @@ class BootstrapResult:
             "start": self.start,
             "level": level,
             "compute": self.compute,
+            "flags": list(self.flags),
             "parameters": {
                 k: {"estimate": self.estimate.get(k), "se": self.se(k), "interval": list(self.interval(k, level))}
                 for k in self.samples
@@ -109,11 +122,8 @@ def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
         est = estimator.clone()
         try:
             est.fit(n[idx], d[idx], y[idx], start=start)
-        except ScalingLabError as exc:
+        except ScalingLabError as exc:  # includes a refit whose every start ran away (diverged)
             out.append((None, str(exc)))
-            continue
-        except OverflowError:  # a refit that ran away (exp of a huge a, b or e) is a failed resample
-            out.append((None, "refit diverged (overflow)"))
             continue
         if not est.converged_:
             out.append((None, "; ".join(est.flags_) or "not converged"))
@@ -199,7 +209,29 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
     samples = {k: np.array([q[k] for q in good]) for k in good[0]}
     return BootstrapResult(samples=samples, estimate=_quantities(full.law_, compute), n_resamples=n_resamples,
                            n_failed=len(failures), seed=seed, start=start_label, compute=compute,
-                           failures=failures[:20])
+                           failures=failures[:20], flags=spread_flags(samples, len(failures), n_resamples))
+
+
+def spread_flags(samples: dict, n_failed: int, n_resamples: int) -> list:
+    """Messages for a bootstrap spread too wide to trust the law (95% percentile intervals).
+
+    Flags: the interval of a = β/(α+β) wider than ``MAX_A_WIDTH``; an exponent interval spanning
+    more than ``MAX_EXPONENT_RATIO`` (hi/lo, or reaching 0); more than ``MAX_FAILED_FRACTION`` of
+    the refits failed.
+    """
+    out = []
+    lo, hi = np.percentile(samples["a"], [2.5, 97.5])
+    if hi - lo > MAX_A_WIDTH:
+        out.append(f"95% interval of a is ({lo:.3g}, {hi:.3g}), wider than {MAX_A_WIDTH:g}: "
+                   "the runs do not determine the compute-optimal allocation")
+    for name in ("alpha", "beta"):
+        lo, hi = np.percentile(samples[name], [2.5, 97.5])
+        if lo <= 0 or hi / lo > MAX_EXPONENT_RATIO:
+            out.append(f"95% interval of {name} is ({lo:.3g}, {hi:.3g}), a spread over "
+                       f"{MAX_EXPONENT_RATIO:g}x: {name} is not determined by the runs")
+    if n_failed > MAX_FAILED_FRACTION * n_resamples:
+        out.append(f"{n_failed} of {n_resamples} refits failed or did not converge")
+    return out
 
 
 def _run_pool(jobs, workers):

@@ -9,7 +9,8 @@ may lie beyond the sampled sizes there). Power laws N_opt ∝ C^a, D_opt ∝ C^b
 
 The envelope points are strongly correlated (neighbouring C values share a run), so a t-interval on
 the slope would be far too narrow; intervals here come from a bootstrap over runs (resample whole
-curves with replacement, rebuild the envelope, refit). Hoffmann report a = 0.50 (0.488, 0.502),
+curves with replacement, rebuild the envelope, refit). Rows with zero FLOPs (an evaluation at
+step 0, before any training) are skipped: they have no position on the log-FLOP axis. Hoffmann report a = 0.50 (0.488, 0.502),
 b = 0.50 (0.501, 0.512) (Table 2) [P]. Curves should come from runs whose learning-rate schedule
 length matches their horizon (``FITTING.md`` §7).
 """
@@ -36,6 +37,13 @@ def _curves(runs, flops_per_param_token, smooth):
         c = (np.asarray(g["flops"], dtype=float) if "flops" in g
              else flops_per_param_token * n * np.asarray(g["tokens"], dtype=float))
         y = np.asarray(g["loss"], dtype=float)
+        if np.any(~np.isfinite(c) | (c < 0)) or np.any(~np.isfinite(y)):
+            raise ScalingLabError(f"run {run_id!r} has a negative or non-finite FLOP count or loss")
+        # An evaluation logged before the first optimizer step (step 0) has spent zero FLOPs: it
+        # has no place on a log-FLOP axis and says nothing about the loss per FLOP, so it is
+        # skipped (explicitly, before any log is taken).
+        spent = c > 0
+        c, y = c[spent], y[spent]
         order = np.argsort(c)
         c, y = c[order], y[order]
         if c.size < 2 or c[0] == c[-1]:

@@ -15,7 +15,16 @@ The fit is Hoffmann's, made fast and made to finish (``FITTING.md`` §2):
   (Besiroglu et al. 2024; ``FITTING.md`` §4), the estimator behind their reported constants,
   started from the summed-Huber optimum.
 
-Options: tie the exponents (α = β), fix E, any δ.
+Options: tie the exponents (α = β), fix E, bound the exponents, any δ.
+
+Small sweeps (``FITTING.md`` pitfalls; ``diagnose``): ten-odd tiny runs spanning a factor ~1.3 in
+loss rarely identify all five parameters. The optimiser then "converges" to a boundary law (E -> 0,
+an exponent near 0 where its term merges with E, or a steep term that vanishes over the data).
+Every fit is therefore checked after the optimum is found; each problem is a message in
+``flags_`` and ``degenerate_`` is True. The constrained variant for small sweeps is
+``tie_exponents=True, exponent_bounds=SMALL_SWEEP_BOUNDS`` (4 free parameters, 0.05 ≤ α = β ≤ 1.5);
+:func:`fit_small_sweep` fits the free form first and falls back to it only when the free fit is
+degenerate, saying so in ``flags_``. A bound that is active at the optimum is itself flagged.
 """
 
 from __future__ import annotations
@@ -45,6 +54,38 @@ HOFFMANN_DELTA = 1e-3
 #: A polish counts as converged when scipy reports success or its largest gradient component is at
 #: most this (the objective's gradient at the Epoch-data optimum is below 3e-10; FITTING.md §3).
 GRAD_ACCEPT = 1e-7
+
+#: A start whose a = ln A, b = ln B or e = ln E leaves [-THETA_LIMIT, THETA_LIMIT] has run away:
+#: e^700 ≈ 1e304 is near float64's limit (e^709.8), so such a law cannot even be written down
+#: (``math.exp`` overflows). Polishes that end there are discarded as diverged, never reported.
+THETA_LIMIT = 700.0
+
+#: Exponent bounds of the constrained variant for small sweeps (``exponent_bounds``; see
+#: ``ChinchillaFit``). Every published Approach-3 exponent lies well inside: Hoffmann α = 0.34,
+#: β = 0.28; Besiroglu α = 0.35, β = 0.37; Kaplan's N and D exponents 0.076 and 0.095. Below 0.05 a
+#: term changes by under 11% over a decade of N or D, so it is indistinguishable from E on a small
+#: sweep; above 1.5 it decays faster than any reported language-model law and vanishes within the
+#: sampled range.
+SMALL_SWEEP_BOUNDS = (0.05, 1.5)
+
+#: Range of the allocation exponent a = β/(α+β) (N_opt ∝ C^a) outside of which a fit is flagged:
+#: published estimates run from 0.46-0.51 (Hoffmann, Besiroglu) to 0.73 (Kaplan); a below 0.25 or
+#: above 0.8 means one of the two terms is doing almost nothing over the data.
+PLAUSIBLE_A = (0.25, 0.8)
+
+#: A term (A/N^α or B/D^β) whose total change over the fitted runs is below this fraction of the
+#: loss does not shape the fit: its constant and exponent are then not identified by the data. The
+#: value is Hoffmann's Huber δ on log loss — residuals below it are treated as noise.
+VANISHING_TERM = 1e-3
+
+#: E below this fraction of the smallest observed loss counts as E -> 0 (the lower bound E > 0).
+E_NEGLIGIBLE = 1e-3
+
+#: Weak identification from the local curvature (Gauss-Newton standard errors, ``standard_errors``),
+#: on the same scale as the bootstrap rules (``scalinglab.fit.bootstrap``): an approximate 95%
+#: interval (±1.96 se) of a wider than 0.25, or of α, β or E spanning more than a factor 4.
+MAX_SE_A = 0.25 / 3.92
+MAX_SE_LOG = math.log(4.0) / 3.92
 
 
 # ----- data ---------------------------------------------------------------------------------------
@@ -134,11 +175,13 @@ def _grid(pmap: _ParamMap) -> np.ndarray:
 
 
 # ----- optimisers ---------------------------------------------------------------------------------
-def _batch_lm(phi, data, delta, pmap, n_steps, counts=None):
+def _batch_lm(phi, data, delta, pmap, n_steps, counts=None, lower=None, upper=None):
     """``n_steps`` Levenberg–Marquardt steps on a batch of starts ``phi`` (S, k), all at once.
 
     The curvature is Σ w_i J_i J_iᵀ with the IRLS weights of the Huber loss; a step is kept only
-    where it lowers the true objective, otherwise that start's damping grows.
+    where it lowers the true objective, otherwise that start's damping grows. With ``lower`` and
+    ``upper`` (free-parameter bounds) every trial is projected onto the box. A start that leaves
+    the representable range (``THETA_LIMIT``) gets objective inf, so it is never polished.
     """
     k = phi.shape[1]
     eye = np.eye(k)
@@ -161,6 +204,8 @@ def _batch_lm(phi, data, delta, pmap, n_steps, counts=None):
             system[broken] = eye
         step = np.linalg.solve(system, np.where(broken[:, None], 0.0, -g)[:, :, None])[:, :, 0]
         trial = phi + step
+        if lower is not None:
+            trial = np.clip(trial, lower, upper)
         ft, gt, ht = evaluate(trial)
         better = np.isfinite(ft) & (ft < f)
         phi = np.where(better[:, None], trial, phi)
@@ -168,7 +213,14 @@ def _batch_lm(phi, data, delta, pmap, n_steps, counts=None):
         g = np.where(better[:, None], gt, g)
         h = np.where(better[:, None, None], ht, h)
         lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
-    return phi, f
+    runaway = ~_representable(pmap.full(phi))
+    return phi, np.where(runaway, np.inf, f)
+
+
+def _representable(theta) -> np.ndarray:
+    """Rows of ``theta`` (S, 5) whose A, B, E are finite, non-zero floats (not run away)."""
+    theta = np.atleast_2d(theta)
+    return np.isfinite(theta).all(axis=1) & (np.abs(theta[:, :3]) <= THETA_LIMIT).all(axis=1)
 
 
 @dataclass
@@ -183,8 +235,13 @@ class Polish:
     message: str
 
 
-def polish(phi0, data, delta, pmap, counts=None, gtol=1e-10, maxiter=20_000) -> Polish:
-    """Finish one start with L-BFGS-B, analytic gradient, ``ftol = 0`` and a tight ``gtol``."""
+def polish(phi0, data, delta, pmap, counts=None, gtol=1e-10, maxiter=20_000, bounds=None) -> Polish:
+    """Finish one start with L-BFGS-B, analytic gradient, ``ftol = 0`` and a tight ``gtol``.
+
+    ``bounds`` (a list of (lo, hi) per free parameter, None for unbounded) is passed to L-BFGS-B.
+    A polish that ends outside the representable range (``THETA_LIMIT``) is reported as diverged
+    (not converged, objective inf), so callers discard it instead of overflowing on e^a.
+    """
     from scipy.optimize import minimize
 
     def fun(phi):
@@ -195,18 +252,34 @@ def polish(phi0, data, delta, pmap, counts=None, gtol=1e-10, maxiter=20_000) -> 
         return float(f[0]), (g @ pmap.M)[0]
 
     res = minimize(fun, np.asarray(phi0, dtype=float), jac=True, method="L-BFGS-B",
+                   bounds=bounds,
                    options={"ftol": 0.0, "gtol": gtol, "maxiter": maxiter, "maxfun": 5 * maxiter})
-    grad_max = float(np.max(np.abs(res.jac))) if np.all(np.isfinite(res.jac)) else math.inf
+    if not _representable(pmap.full(res.x[None, :]))[0]:
+        return Polish(res.x, math.inf, False, int(res.nit), math.inf,
+                      "diverged: A, B or E left the float range (runaway start discarded)")
+    jac = np.asarray(res.jac, dtype=float)
+    if bounds is not None:
+        # At an active bound only the gradient component pointing out of the box may be non-zero.
+        lo = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
+        hi = np.array([np.inf if b[1] is None else b[1] for b in bounds])
+        jac = np.where(((res.x <= lo) & (jac > 0)) | ((res.x >= hi) & (jac < 0)), 0.0, jac)
+    grad_max = float(np.max(np.abs(jac))) if np.all(np.isfinite(jac)) else math.inf
     converged = bool(np.isfinite(res.fun) and (res.success or grad_max <= GRAD_ACCEPT))
     return Polish(res.x, float(res.fun), converged, int(res.nit), grad_max, str(res.message))
 
 
-def multistart(data, delta, pmap, starts, n_steps=3, n_polish=10, counts=None):
+def multistart(data, delta, pmap, starts, n_steps=3, n_polish=10, counts=None, bounds=None):
     """Best converged optimum from many starts: batched LM steps, then L-BFGS-B on the best few.
 
-    Returns ``(best Polish, list of all polishes)``.
+    ``bounds``: optional (lo, hi) per free parameter (None = unbounded); starts are clipped into
+    the box and every step stays in it. Returns ``(best Polish, list of all polishes)``.
     """
-    phi, f = _batch_lm(starts, data, delta, pmap, n_steps, counts)
+    lower = upper = None
+    if bounds is not None:
+        lower = np.array([-np.inf if b[0] is None else b[0] for b in bounds])
+        upper = np.array([np.inf if b[1] is None else b[1] for b in bounds])
+        starts = np.unique(np.clip(starts, lower, upper), axis=0)
+    phi, f = _batch_lm(starts, data, delta, pmap, n_steps, counts, lower, upper)
     order = np.argsort(np.where(np.isfinite(f), f, np.inf))
     chosen, seen = [], []
     for i in order:
@@ -217,7 +290,7 @@ def multistart(data, delta, pmap, starts, n_steps=3, n_polish=10, counts=None):
                for j in seen):
             continue
         seen.append(i)
-        chosen.append(polish(phi[i], data, delta, pmap, counts))
+        chosen.append(polish(phi[i], data, delta, pmap, counts, bounds=bounds))
     ok = [p for p in chosen if p.converged]
     if not ok:
         return None, chosen
@@ -240,6 +313,10 @@ class ChinchillaFit:
         Constrain α = β.
     fixed_E : float, optional
         Hold the irreducible loss E (nats/token) fixed.
+    exponent_bounds : (float, float), optional
+        Constrain lo ≤ α, β ≤ hi (L-BFGS-B bounds; grid starts are clipped into the box). None (the
+        default) is Hoffmann's unconstrained fit. ``SMALL_SWEEP_BOUNDS`` = (0.05, 1.5) is the rule
+        for small sweeps (see the constant for why).
     n_steps : int
         Batched Levenberg–Marquardt steps taken by all grid starts before pruning.
     n_polish : int
@@ -253,7 +330,12 @@ class ChinchillaFit:
     huber_objective_ : float  summed Huber loss at ``law_`` whatever the estimator
     converged_ : bool;  n_points_ : int;  n_starts_ : int;  n_polished_ : int;  grad_max_ : float
     data_ : tuple of arrays (params, tokens, loss) — the runs fitted
-    flags_ : list of str — anything the user should know about this fit (empty when clean)
+    flags_ : list of str — anything the user should know about this fit (empty when clean);
+        ``warnings_`` is the same list
+    degenerate_ : bool — True when the data do not identify the law (see :func:`diagnose`): E -> 0,
+        an exponent at a bound or ~0, a term that vanishes over the data, an allocation exponent a
+        outside ``PLAUSIBLE_A``, or (after :meth:`bootstrap`) a huge bootstrap spread
+    diagnostics_ : dict — the numbers behind those checks (term changes, a, ...)
     """
 
     delta: float = HOFFMANN_DELTA
@@ -263,6 +345,7 @@ class ChinchillaFit:
     n_steps: int = 3
     n_polish: int = 10
     name: str = "fitted"
+    exponent_bounds: tuple | None = None
 
     flags_: list = field(default_factory=list, init=False, repr=False)
 
@@ -273,6 +356,24 @@ class ChinchillaFit:
             raise ScalingLabError(f"estimator must be 'huber' or 'likelihood', got {self.estimator!r}")
         if self.fixed_E is not None and not (math.isfinite(self.fixed_E) and self.fixed_E > 0):
             raise ScalingLabError(f"fixed_E must be positive and finite, got {self.fixed_E!r}")
+        if self.exponent_bounds is not None:
+            try:
+                lo, hi = (float(v) for v in self.exponent_bounds)
+            except (TypeError, ValueError):
+                raise ScalingLabError(f"exponent_bounds must be (lo, hi), got {self.exponent_bounds!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
+                raise ScalingLabError(f"exponent_bounds must satisfy 0 ≤ lo < hi (finite), got {self.exponent_bounds!r}")
+
+    @property
+    def warnings_(self) -> list:
+        """Alias of ``flags_``: every message about this fit (empty when clean)."""
+        return self.flags_
+
+    def _bounds(self, pmap):
+        if self.exponent_bounds is None:
+            return None
+        lo, hi = (float(v) for v in self.exponent_bounds)
+        return [(lo, hi) if name in ("alpha", "beta") else (None, None) for name in pmap.names]
 
     @property
     def _pmap(self):
@@ -309,6 +410,9 @@ class ChinchillaFit:
                                   "tokens/param), so the N and D terms cannot be told apart")
         data = log_data(n, d, y)
         self.flags_ = []
+        self.degenerate_ = False
+        self.diagnostics_ = {}
+        bounds = self._bounds(pmap)
 
         if start is None:
             starts = _grid(pmap)
@@ -317,14 +421,17 @@ class ChinchillaFit:
             starts = pmap.free(theta0)
         with H.single_threaded_blas():
             best, polishes = multistart(data, self.delta, pmap, starts, self.n_steps,
-                                        self.n_polish if start is None else 1, counts)
+                                        self.n_polish if start is None else 1, counts, bounds)
         self.n_starts_ = int(starts.shape[0])
         self.n_polished_ = len(polishes)
         if best is None:
             # Report the least-bad attempt, flagged; never a silent law.
+            # Diverged polishes carry f = inf (see polish), so they are never reported.
             finite = [p for p in polishes if np.isfinite(p.f)]
             if not finite:
-                raise ScalingLabError("the Approach-3 fit failed: no start reached a finite objective")
+                why = polishes[0].message if polishes else "every start ran away"
+                raise ScalingLabError(f"the Approach-3 fit failed: no start reached a finite, "
+                                      f"representable optimum ({why})")
             best = min(finite, key=lambda p: p.f)
             self.flags_.append(f"not converged: {best.message} (largest gradient {best.grad_max:.2e})")
         theta = pmap.full(best.phi[None, :])[0]
@@ -355,12 +462,23 @@ class ChinchillaFit:
             self.converged_ = False
         self.law_ = ParametricLaw(E=math.exp(e_), A=math.exp(a_), B=math.exp(b_), alpha=float(alpha),
                                   beta=float(beta), name=self.name, source=self._source())
+        problems, self.diagnostics_ = diagnose(self.law_, n, d, y, self.exponent_bounds,
+                                               tied=self.tie_exponents, fixed_E=self.fixed_E)
+        if not problems and self.converged_:
+            # boundary cases are already explained; otherwise ask the curvature how well-determined
+            se = standard_errors(theta, data, pmap, bounds)
+            self.diagnostics_["se"] = se
+            problems.extend(_se_problems(se, self.law_))
+        self.flags_.extend(problems)
+        self.degenerate_ = bool(problems) or not self.converged_
         return self
 
     def _source(self) -> str:
         what = (f"summed Huber (δ={self.delta:g}) on log loss, Hoffmann grid + L-BFGS-B"
                 if self.estimator == "huber" else f"Huber likelihood (δ={self.delta:g}), Epoch 2024")
         extra = (", α=β" if self.tie_exponents else "") + (f", E fixed at {self.fixed_E:g}" if self.fixed_E else "")
+        if self.exponent_bounds is not None:
+            extra += f", {self.exponent_bounds[0]:g} ≤ α, β ≤ {self.exponent_bounds[1]:g}"
         return f"scalinglab fit: {what}{extra}"
 
     # ----- sklearn-style use ----------------------------------------------------------------------
@@ -389,7 +507,13 @@ class ChinchillaFit:
         self._require_fitted()
         if isinstance(runs, (int, np.integer)) and not isinstance(runs, bool):
             runs, n_resamples = None, int(runs)
-        return bootstrap(self, self.data_ if runs is None else runs, n_resamples=n_resamples, **kwargs)
+        result = bootstrap(self, self.data_ if runs is None else runs, n_resamples=n_resamples, **kwargs)
+        # A huge spread means the runs do not pin the law down: say so on the estimator too.
+        new = [f"bootstrap: {msg}" for msg in result.flags if f"bootstrap: {msg}" not in self.flags_]
+        if new:
+            self.flags_.extend(new)
+            self.degenerate_ = True
+        return result
 
     def as_dict(self) -> dict:
         self._require_fitted()
@@ -398,6 +522,7 @@ class ChinchillaFit:
             "estimator": self.estimator, "delta": self.delta, "objective": self.objective_,
             "huber_objective": self.huber_objective_, "converged": self.converged_,
             "n_points": self.n_points_, "n_starts": self.n_starts_, "flags": list(self.flags_),
+            "degenerate": self.degenerate_,
         })
         if self.sigma_ is not None:
             out["sigma"] = self.sigma_
@@ -448,3 +573,161 @@ def _fit_likelihood(theta, data, delta, pmap):
 def _predict_log(theta, data):
     a, b, e, alpha, beta = theta
     return np.logaddexp(np.logaddexp(a - alpha * data.log_n, b - beta * data.log_d), e)
+
+
+def diagnose(law, params, tokens, loss, exponent_bounds=None, *, tied=False, fixed_E=None):
+    """Check whether the runs identify ``law``; return ``(messages, numbers)``.
+
+    Each message names one reason the fitted law should not be trusted (empty list: none found).
+    The checks, with the constants that set them:
+
+    - E -> 0: E below ``E_NEGLIGIBLE`` × the smallest observed loss (the fit hit the bound E > 0;
+      skipped when E is fixed).
+    - an exponent within 1e-3 of a bound of ``exponent_bounds`` (the constraint decides it, not
+      the data), or below 0.05 (its term is nearly constant and trades off against E).
+    - a vanishing term: A/N^α (or B/D^β) changes by less than ``VANISHING_TERM`` × the mean loss
+      across the fitted runs, so its constant and exponent are not identified.
+    - the allocation exponent a = β/(α+β) outside ``PLAUSIBLE_A``.
+
+    Parameters
+    ----------
+    law : ParametricLaw
+    params, tokens, loss : ndarray
+        The runs the law was fitted to.
+    exponent_bounds : (lo, hi), optional
+    tied, fixed_E
+        Settings of the fit (a tied pair is reported once; a fixed E is not checked).
+
+    Returns
+    -------
+    messages : list of str
+    numbers : dict
+        ``term_change_N``, ``term_change_D`` (as fractions of the mean loss), ``a``.
+    """
+    n, d, y = (np.asarray(v, dtype=float) for v in (params, tokens, loss))
+    out = []
+    mean_loss = float(np.mean(y))
+    # log-space evaluation: A/N^α = exp(ln A − α ln N) never overflows for representable laws.
+    term_n = np.exp(math.log(law.A) - law.alpha * np.log([n.min(), n.max()]))
+    term_d = np.exp(math.log(law.B) - law.beta * np.log([d.min(), d.max()]))
+    change_n = float(abs(term_n[0] - term_n[1]) / mean_loss)
+    change_d = float(abs(term_d[0] - term_d[1]) / mean_loss)
+    a_alloc = law.a if law.alpha + law.beta > 0 else math.nan
+    numbers = {"term_change_N": change_n, "term_change_D": change_d, "a": float(a_alloc),
+               "E_over_min_loss": float(law.E / y.min())}
+    if fixed_E is None and law.E < E_NEGLIGIBLE * y.min():
+        out.append(f"E -> 0 (E = {law.E:.3g} nats): the runs do not bound the irreducible loss; "
+                   "the fit sits on the constraint E > 0")
+    names = (("alpha", law.alpha),) if tied else (("alpha", law.alpha), ("beta", law.beta))
+    label = {"alpha": "alpha (= beta)" if tied else "alpha", "beta": "beta"}
+    for name, value in names:
+        if exponent_bounds is not None:
+            lo, hi = exponent_bounds
+            if abs(value - lo) <= 1e-3 or abs(value - hi) <= 1e-3:
+                out.append(f"{label[name]} = {value:.4g} is at its bound [{lo:g}, {hi:g}]: the "
+                           "constraint, not the data, sets it")
+                continue
+        if 0 < value < 0.05:
+            out.append(f"{label[name]} = {value:.4g} ~ 0: its term is almost constant over the runs "
+                       "and trades off against E")
+    for what, change, const, exp_name in (("A/N^alpha", change_n, law.A, "alpha"),
+                                          ("B/D^beta", change_d, law.B, "beta")):
+        if change < VANISHING_TERM:
+            out.append(f"the {what} term vanishes over the data (changes by {100 * change:.2g}% of the "
+                       f"loss across the runs): {what[0]} = {const:.3g} and {exp_name} are not identified")
+    lo_a, hi_a = PLAUSIBLE_A
+    if math.isfinite(a_alloc) and not (lo_a <= a_alloc <= hi_a) and not tied:
+        out.append(f"allocation exponent a = {a_alloc:.3g} (N_opt ∝ C^a) is outside the plausible "
+                   f"range [{lo_a:g}, {hi_a:g}] of published fits")
+    return out, numbers
+
+
+def standard_errors(theta, data, pmap, bounds=None) -> dict:
+    """Approximate (Gauss-Newton) standard errors at the optimum ``theta`` of a fit.
+
+    Cov(φ) ≈ s²·(JᵀJ)⁻¹ over the free parameters φ, with J the Jacobian of the log-loss prediction
+    and s² = Σr²/(n − k) the residual variance. Parameters at an active bound are held fixed.
+    Returns se of ``e`` (= ln E, so a relative se of E), ``alpha``, ``beta`` (absolute) and of the
+    allocation exponent ``a`` (delta method); inf where the curvature is singular.
+    """
+    theta2 = np.asarray(theta, dtype=float)[None, :]
+    lse, p1, p2, p3 = H._lse_parts(theta2, data.log_n, data.log_d)
+    jac = np.stack([p1[0], p2[0], p3[0], -p1[0] * data.log_n, -p2[0] * data.log_d], axis=1) @ pmap.M
+    free = np.ones(len(pmap.names), dtype=bool)
+    if bounds is not None:
+        phi = pmap.free(theta2)[0]
+        for i, (lo, hi) in enumerate(bounds):
+            if (lo is not None and phi[i] <= lo + 1e-9) or (hi is not None and phi[i] >= hi - 1e-9):
+                free[i] = False
+    resid = data.log_l - lse[0]
+    dof = data.n - int(free.sum())
+    out = {"e": math.inf, "alpha": math.inf, "beta": math.inf, "a": math.inf}
+    if dof <= 0:
+        return out
+    jf = jac[:, free]
+    info = jf.T @ jf
+    if not np.all(np.isfinite(info)) or np.linalg.cond(info) > 1e14:
+        return out
+    cov_free = np.linalg.inv(info) * float(resid @ resid) / dof
+    cov_phi = np.zeros((len(pmap.names), len(pmap.names)))
+    cov_phi[np.ix_(free, free)] = cov_free
+    cov = pmap.M @ cov_phi @ pmap.M.T  # (5, 5) over (a, b, e, alpha, beta)
+    _, _, _, alpha, beta = theta
+    out["e"] = float(math.sqrt(max(cov[2, 2], 0.0)))
+    out["alpha"] = float(math.sqrt(max(cov[3, 3], 0.0)))
+    out["beta"] = float(math.sqrt(max(cov[4, 4], 0.0)))
+    s = alpha + beta
+    if s > 0:
+        grad = np.array([-beta / s**2, alpha / s**2])
+        out["a"] = float(math.sqrt(max(grad @ cov[3:, 3:] @ grad, 0.0)))
+    return out
+
+
+def _se_problems(se, law) -> list:
+    out = []
+    if se["a"] > MAX_SE_A and law.alpha != law.beta:
+        out.append(f"allocation exponent a = {law.a:.3g} ± {se['a']:.2g} (approx. standard error): "
+                   "the runs do not determine the compute-optimal allocation")
+    for name, value in (("alpha", law.alpha), ("beta", law.beta)):
+        if value > 0 and se[name] / value > MAX_SE_LOG:
+            out.append(f"{name} = {value:.3g} ± {se[name]:.2g} (approx. standard error): not determined "
+                       "by the runs")
+    if se["e"] > MAX_SE_LOG:
+        out.append(f"E = {law.E:.3g} known only within a factor {math.exp(1.96 * min(se['e'], 100)):.3g} "
+                   "(approx. 95%): the runs do not pin down the irreducible loss")
+    return out
+
+
+def fit_small_sweep(runs, tokens=None, loss=None, **settings) -> ChinchillaFit:
+    """Approach 3 for small sweeps: the free 5-parameter fit, constrained only if it is degenerate.
+
+    Fits ``ChinchillaFit(**settings)``. If that fit is degenerate (``degenerate_``), refits with
+    α = β and ``SMALL_SWEEP_BOUNDS`` (0.05 ≤ α = β ≤ 1.5): one exponent fewer, and neither the
+    collapse α -> 0 (term merges with E) nor a runaway steep term is reachable. The constrained fit
+    is returned with the free fit's problems listed first in ``flags_`` and a line saying that the
+    constraint was applied; it stays ``degenerate_`` if it has problems of its own (e.g. a bound
+    that binds, or E -> 0). A clean free fit is returned unchanged.
+
+    Parameters
+    ----------
+    runs : DataFrame, or params array (with ``tokens`` and ``loss``)
+    **settings
+        ``ChinchillaFit`` settings for the free fit (``tie_exponents``/``exponent_bounds`` are
+        overridden in the fallback).
+    """
+    free = ChinchillaFit(**settings).fit(runs, tokens, loss)
+    if not free.degenerate_:
+        return free
+    constrained = replace(free, tie_exponents=True, exponent_bounds=SMALL_SWEEP_BOUNDS)
+    constrained.__dict__.pop("law_", None)
+    constrained.fit(runs, tokens, loss)
+    own = list(constrained.flags_)
+    constrained.flags_ = ([f"free 5-parameter fit: {msg}" for msg in free.flags_]
+                          + [f"so reported the constrained fit alpha = beta in [{SMALL_SWEEP_BOUNDS[0]:g}, "
+                             f"{SMALL_SWEEP_BOUNDS[1]:g}] (objective {constrained.objective_:.6g} vs free "
+                             f"{free.objective_:.6g})"]
+                          + own)
+    constrained.free_fit_ = free
+    # The constrained law is reported; it is degenerate only for reasons of its own.
+    constrained.degenerate_ = bool(own) or not constrained.converged_
+    return constrained

@@ -198,25 +198,33 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
     out["isoflop"] = optima
 
     # ----- extrapolation check --------------------------------------------------------------------
+    # IsoFLOP designs hold out the largest budget(s); a ladder (no budgets) its largest size(s).
     out["extrapolation"] = None
-    if len(budgets) > holdout:
-        threshold = math.sqrt(budgets[-holdout - 1] * budgets[-holdout])
-        frame = runs.assign(flops=runs["budget"].fillna(runs["flops"]))
+    if budgets:
+        levels, by, frame = budgets, "flops", runs.assign(flops=runs["budget"])
+    else:
+        levels = sorted(float(n) for n in runs["params"].unique())
+        by, frame = "params", runs
+    if len(levels) > holdout:
+        threshold = math.sqrt(levels[-holdout - 1] * levels[-holdout])
         try:
-            report = extrapolation_check(ChinchillaFit(name="smaller budgets"), frame,
-                                         above=threshold, by="flops")
+            report = extrapolation_check(ChinchillaFit(name="smaller runs"), frame,
+                                         above=threshold, by=by)
         except (ScalingLabError, ArithmeticError) as exc:
             notes.append(f"extrapolation check not possible: {exc}")
         else:
-            held = frame[frame["flops"] > threshold]
+            held = frame[frame[by] > threshold]
             rows = []
             for run, entry in zip(held.itertuples(index=False), report.held_out, strict=True):
-                rows.append({"run_id": run.run_id, "budget": float(run.budget),
+                budget = run.budget if run.budget is not None and math.isfinite(run.budget) else None
+                rows.append({"run_id": run.run_id, "budget": budget,
                              "params": entry.params, "tokens": entry.tokens,
                              "predicted_loss": entry.predicted, "actual_loss": entry.loss,
                              "rel_error": entry.rel_error})
             out["extrapolation"] = {
-                "fit_budgets": budgets[: -holdout], "held_out_budgets": budgets[-holdout:],
+                "held_out_by": "budget" if by == "flops" else "params",
+                "fit_budgets" if by == "flops" else "fit_sizes": levels[:-holdout],
+                "held_out_budgets" if by == "flops" else "held_out_sizes": levels[-holdout:],
                 "n_fit_runs": report.n_train, "law": _law_summary(report.estimator.law_),
                 "runs": rows,
                 "mean_abs_rel_error": report.mean_abs_rel_error,
@@ -225,8 +233,9 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
                 "goal": EXTRAPOLATION_GOAL,
                 "within_goal": report.max_abs_rel_error <= EXTRAPOLATION_GOAL,
             }
-    elif budgets:
-        notes.append(f"extrapolation check needs more than {holdout} budget(s); the sweep has {len(budgets)}")
+    else:
+        what = "budget(s)" if budgets else "model size(s)"
+        notes.append(f"extrapolation check needs more than {holdout} {what}; the sweep has {len(levels)}")
 
     # ----- plan -------------------------------------------------------------------------------------
     largest = max(budgets) if budgets else float(runs["flops"].max())
@@ -249,10 +258,11 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         notes.append("the fitted law's optimum is at the edge of the shape family; the plan is a bound")
     if out["extrapolation"] is not None:
         err = out["extrapolation"]["max_abs_rel_error"]
-        span = budgets[-1] / budgets[-holdout - 1]
-        notes.append(f"trust: fitted {span:.3g}x below the held-out budget, the law predicted its "
+        span = levels[-1] / levels[-holdout - 1]
+        what = "budget" if budgets else "model size"
+        notes.append(f"trust: fitted {span:.3g}x below the held-out {what}, the law predicted its "
                      f"runs within {err:.1%} (max); the plan extrapolates {factor:.3g}x beyond the "
-                     "largest budget trained")
+                     "largest compute trained")
     out["notes"] = notes
     return out
 
@@ -286,8 +296,10 @@ def render_analysis(payload: dict, out) -> None:
         out.print(table)
     ext = payload["extrapolation"]
     if ext:
-        table = Table(title=f"Extrapolation check: fitted on budgets {', '.join(f'{b:.3g}' for b in ext['fit_budgets'])}, "
-                            f"predicting {', '.join(f'{b:.3g}' for b in ext['held_out_budgets'])}")
+        unit = "budgets" if ext["held_out_by"] == "budget" else "sizes"
+        table = Table(title=f"Extrapolation check: fitted on {unit} "
+                            f"{', '.join(f'{b:.3g}' for b in ext['fit_' + unit])}, "
+                            f"predicting {', '.join(f'{b:.3g}' for b in ext['held_out_' + unit])}")
         for col in ("run", "params", "tokens", "predicted loss", "measured loss", "error"):
             table.add_column(col, justify="right")
         for r in ext["runs"]:

@@ -251,7 +251,8 @@ def default_prior(tokenizer: str) -> str:
     Measured here (byte-level, python-stdlib, 1e11-3e12 full FLOPs; benchmarks/results/sweep.md):
     Hoffmann's Eq. 10 optimum over the shape family sits at 6-10 bytes per parameter and a sweep
     centred on it found its lowest loss at the smallest size in 3 of 4 budgets; centred at 20, the
-    lowest losses sat at 55-180 bytes per parameter, two of four at the smallest size.
+    lowest losses sat at 55-180 bytes per parameter, three of four at the smallest size; centred
+    at 80, every IsoFLOP minimum was interior.
     """
     ratio = CHINCHILLA_TOKENS_PER_PARAM * (BYTES_PER_BPE_TOKEN if tokenizer == "byte" else 1.0)
     return f"tokens-per-param:{ratio:g}"
@@ -386,15 +387,32 @@ def isoflop_design(
             if all(pick is not c for c in chosen):
                 chosen.append(pick)
         if len(chosen) < sizes_per_budget:
+            # Targets beyond the family's smallest shape (or beyond the largest that can still take
+            # min_steps steps) collapse onto one shape: extend the range on the open side instead,
+            # one size step at a time, so the profile keeps its number of sizes.
             largest = max(c["params"] for c in feasible)
             why = (f"the larger models would take fewer than {rule.min_steps} steps"
-                   if targets[-1] > 1.2 * largest else "the shape family has too few shapes in this range")
-            notes.append(f"budget {budget:.3g}: only {len(chosen)} distinct sizes fit the range ({why})")
-        if len(chosen) < 3:
-            raise ScalingLabError(
-                f"budget {budget:.3g} FLOPs admits only {len(chosen)} model size(s) with at least "
-                f"{rule.min_steps} steps; an IsoFLOP profile needs 3: raise the budget"
-            )
+                   if targets[-1] > 1.2 * largest else "the shape family has no smaller shapes")
+            step = 10 ** (span_decades / (sizes_per_budget - 1))
+            while len(chosen) < sizes_per_budget:
+                top = max(c["params"] for c in chosen)
+                bottom = min(c["params"] for c in chosen)
+                above = [c for c in feasible if c["params"] >= top * step**0.5]
+                below = [c for c in feasible if c["params"] <= bottom / step**0.5]
+                if above:
+                    chosen.append(family.nearest(above, top * step))
+                elif below:
+                    chosen.append(family.nearest(below, bottom / step))
+                else:
+                    break
+            notes.append(f"budget {budget:.3g}: the size range was moved off the prior's centre "
+                         f"({why}); {len(chosen)} sizes")
+            if len(chosen) < 3:
+                raise ScalingLabError(
+                    f"budget {budget:.3g} FLOPs admits only {len(chosen)} distinct model size(s) "
+                    f"around the prior's optimum ({why}); an IsoFLOP profile needs 3: raise the "
+                    "budget or widen the span"
+                )
         for pick in sorted(chosen, key=lambda c: c["params"]):
             tokens = budget / pick["shape"].flops_per_token(convention)
             runs.append(plan_run(pick, tokens, group=f"C={budget:.3g}", budget=budget, base=base,

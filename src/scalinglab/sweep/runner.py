@@ -9,6 +9,7 @@ the processes that train.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,8 +91,20 @@ def build_record(planned: dict, result: dict, executor: str) -> dict:
     record = {key: planned[key] for key in (
         "run_id", "group", "budget", "config", "params", "non_embedding_params", "tokens", "steps",
         "flops", "convention", "flops_by_convention", "params_by_convention", "hyperparameters")}
-    record.update({"result": result, "curve": points, "attempts": attempts, "executor": executor})
+    record.update({"result": _finite(result), "curve": points, "attempts": attempts,
+                   "executor": executor})
     return record
+
+
+def _finite(value):
+    """``value`` with non-finite floats replaced by None (JSON has no NaN; a record must be JSON)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def run_sweep(

@@ -61,6 +61,9 @@ def test_fit_bootstrap_and_other_forms(capsys, tmp_path):
     (["{bad}"], "line 3"),
     (["{csv}", "--form", "kaplan", "--bootstrap", "5"], "--bootstrap is available"),
     (["{csv}", "--approach", "2", "--holdout-above", "1e20"], "--holdout-above checks"),
+    (["{csv}", "--exponent-bounds", "0.5"], "--exponent-bounds takes LO,HI"),
+    (["{csv}", "--exponent-bounds", "1.5,0.05"], "needs LO < HI"),
+    (["{dir}"], "is a folder but not a TensorBoard log dir"),
 ])
 def test_errors_are_one_line_exit_2(capsys, tmp_path, args, message):
     csv = tmp_path / "runs.csv"
@@ -68,7 +71,8 @@ def test_errors_are_one_line_exit_2(capsys, tmp_path, args, message):
                                                       enumerate([1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9])))
     bad = tmp_path / "bad.csv"
     bad.write_text("params,tokens,loss\n1e8,2e9,3.0\n2e8,4e9,nan\n")
-    argv = [a.format(csv=csv, bad=bad) for a in args]
+    (tmp_path / "folder").mkdir()
+    argv = [a.format(csv=csv, bad=bad, dir=tmp_path / "folder") for a in args]
     rc, out, err = _run(capsys, *argv)
     assert rc == 2
     assert message in err and err.count("\n") == 1 and out == ""
@@ -96,3 +100,52 @@ def test_fit_approach1_from_curves(capsys, tmp_path):
     rc, out, err = _run(capsys, str(path), "--json")
     assert rc == 2  # final rows all share D = 1e12: the D term is not identifiable
     assert "same token count (1e+12)" in err
+
+
+def _tiny_sweep_csv(path):
+    """The 20-run CPU sweep of tests/test_fit_small_sweep.py (DEMO20) as a runs CSV."""
+    from test_fit_small_sweep import DEMO20
+
+    path.write_text("params,tokens,loss\n" + "".join(f"{n},{d},{y!r}\n" for n, d, y in DEMO20))
+    return path
+
+
+def test_degenerate_small_sweep_is_reported(capsys, tmp_path):
+    csv = _tiny_sweep_csv(tmp_path / "tiny.csv")
+    rc, out, err = _run(capsys, str(csv), "--json")
+    assert rc == 0, err
+    payload = json.loads(out)
+    assert payload["degenerate"] is True and payload["E"] < 1e-50
+    assert any(f.startswith("E -> 0") for f in payload["flags"])
+    rc, out, err = _run(capsys, str(csv))
+    assert rc == 0 and "NOT IDENTIFIED" in out and "flag: E -> 0" in out
+    # --small-sweep: the constrained refit (alpha = beta in [0.05, 1.5]), and why
+    rc, out, err = _run(capsys, str(csv), "--small-sweep", "--json")
+    payload = json.loads(out)
+    assert payload["alpha"] == payload["beta"] and 0.05 <= payload["alpha"] <= 1.5
+    assert any("so reported the constrained fit" in f for f in payload["flags"])
+    # explicit bounds that bind are flagged
+    rc, out, err = _run(capsys, str(csv), "--exponent-bounds", "0.1,1.5", "--json")
+    payload = json.loads(out)
+    assert payload["beta"] == pytest.approx(0.1, abs=1e-9)
+    assert any("beta = 0.1 is at its bound" in f for f in payload["flags"])
+
+
+def test_fit_reads_a_tracker_dir(capsys, tmp_path):
+    from scalinglab.laws.chinchilla import ParametricLaw
+    from test_runs import _wandb_offline
+
+    law = ParametricLaw(E=1.5, A=10.0, B=10.0, alpha=0.3, beta=0.3)
+    runs = []
+    for n in (2e4, 5e4, 1.2e5, 3e5):
+        for d in (2e5, 6e5, 2e6):
+            runs.append((n, d, [5.5, float(law.predict(n, d / 2)), float(law.predict(n, d))]))
+    _wandb_offline(tmp_path / "wandb", runs)
+    rc, out, err = _run(capsys, str(tmp_path / "wandb"), "--json")
+    assert rc == 0, err
+    payload = json.loads(out)
+    assert payload["n_runs"] == 12
+    assert any("final row of each of 12 runs" in n for n in payload["notes"])
+    # the final points are exact draws from the law: recovered
+    assert payload["E"] == pytest.approx(1.5, rel=1e-3) and payload["alpha"] == pytest.approx(0.3, rel=1e-3)
+    assert payload["degenerate"] is False and payload["flags"] == []

@@ -107,3 +107,91 @@ def test_json_array(tmp_path):
     path.write_text('{"params": 1}')
     with pytest.raises(ScalingLabError, match="JSON array"):
         read_runs(path)
+
+
+@pytest.mark.parametrize("steps", [
+    np.array([0, 100, 200], dtype=np.int64),            # numpy integers
+    pd.array([0, 100, 200], dtype="Int64"),              # pandas nullable integers
+    pd.Series([0, 100, 200], dtype=object),              # Python ints (e.g. from JSON records)
+])
+def test_integer_steps_are_accepted(steps):
+    df = pd.DataFrame({"params": [1e6] * 3, "tokens": [1e7, 2e7, 3e7], "flops": [6e13, 1.2e14, 1.8e14],
+                       "loss": [3.0, 2.9, 2.8], "run_id": ["r"] * 3, "step": steps})
+    out = validate_runs(df)
+    assert list(out["step"]) == [0, 100, 200]
+    bad = df.assign(step=pd.Series([0, -1, 200], dtype=object))
+    with pytest.raises(ScalingLabError, match="row 2: step = -1.0 is not a non-negative number"):
+        validate_runs(bad)
+
+
+def test_integer_steps_from_jsonl(tmp_path):
+    path = tmp_path / "curves.jsonl"
+    path.write_text("".join(json.dumps({"run": "a", "N": 1e6, "D": d, "loss": loss, "step": s}) + "\n"
+                            for s, d, loss in ((10, 1e6, 3.1), (20, 2e6, 3.0))))
+    df = read_runs(path)
+    assert list(df["step"]) == [10, 20] and list(df["tokens"]) == [1e6, 2e6]
+
+
+def _wandb_offline(root, runs):
+    """W&B offline-run folders (files/config.yaml + files/wandb-history.jsonl), no wandb needed."""
+    for i, (n, d, losses) in enumerate(runs):
+        files = root / f"offline-run-20240101_00000{i}-run{i}" / "files"
+        files.mkdir(parents=True)
+        files.joinpath("config.yaml").write_text(f"params:\n  value: {n}\ntokens:\n  value: {d}\n")
+        steps = np.linspace(0, 100, len(losses)).astype(int)
+        files.joinpath("wandb-history.jsonl").write_text(
+            "".join(json.dumps({"_step": int(s), "loss": v}) + "\n" for s, v in zip(steps, losses, strict=True)))
+
+
+def test_read_runs_takes_a_tracker_store(tmp_path):
+    # A W&B offline-run dir: read as loss curves, the step-0 evaluation (0 tokens) left out.
+    runs = [(1e6, 2e7, [5.0, 3.5, 3.1]), (4e6, 8e7, [5.0, 3.2, 2.7]), (1.6e7, 3.2e8, [5.0, 3.0, 2.4])]
+    _wandb_offline(tmp_path / "wandb", runs)
+    df = read_runs(tmp_path / "wandb")
+    assert "wandb-offline" in df.attrs["source"]
+    assert len(df) == 6 and df["run_id"].nunique() == 3  # 2 logged points per run after step 0
+    last = df.sort_values("tokens").groupby("run_id").tail(1).sort_values("params")
+    np.testing.assert_allclose(last["params"], [1e6, 4e6, 1.6e7])
+    np.testing.assert_allclose(last["tokens"], [2e7, 8e7, 3.2e8])
+    np.testing.assert_allclose(last["loss"], [3.1, 2.7, 2.4])
+    np.testing.assert_allclose(last["flops"], 6 * last["params"] * last["tokens"])
+
+
+def test_read_runs_takes_a_sweep_folder_and_rejects_other_folders(tmp_path):
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame({"run_id": ["a", "b"], "params": [1e6, 2e6], "tokens": [2e7, 4e7],
+                  "flops": [1.2e14, 4.8e14], "loss": [3.0, 2.8], "wall_seconds": [1.0, 2.0]}
+                 ).to_parquet(sweep / "runs.parquet")
+    df = read_runs(sweep)
+    assert list(df["loss"]) == [3.0, 2.8] and df.attrs["source"].endswith("runs.parquet")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ScalingLabError, match="is a folder but not a TensorBoard log dir"):
+        read_runs(tmp_path / "empty")
+
+
+def test_plain_files_do_not_import_the_trackers():
+    import subprocess
+    import sys
+
+    code = ("import sys, tempfile, pathlib; from scalinglab.runs import read_runs; "
+            "p = pathlib.Path(tempfile.mkdtemp()) / 'r.jsonl'; "
+            "p.write_text('{\"N\": 1e6, \"D\": 1e7, \"loss\": 3}\\n'); read_runs(p); "
+            "print('scalinglab.trackers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_step_zero_evaluations_are_skipped_and_listed(tmp_path):
+    path = tmp_path / "curves.csv"
+    path.write_text("run_id,params,tokens,loss,step\n"
+                    "a,1e6,0,5.5,0\n" "a,1e6,1e7,3.0,10\n" "a,1e6,2e7,2.9,20\n"
+                    "b,4e6,0,5.5,0\n" "b,4e6,1e7,2.8,10\n")
+    df = read_runs(path)
+    assert list(df["tokens"]) == [1e7, 2e7, 1e7] and list(df["step"]) == [10, 20, 10]
+    assert df.attrs["line"] == [3, 4, 6]
+    assert len(df.attrs["dropped"]) == 2 and "line 2: step 0 with no tokens seen" in df.attrs["dropped"][0]
+    # zero tokens at a later step is still an error
+    path.write_text("run_id,params,tokens,loss,step\na,1e6,0,5.5,5\na,1e6,1e7,3.0,10\n")
+    with pytest.raises(ScalingLabError, match="line 2: tokens = 0 is not positive"):
+        read_runs(path)

@@ -79,3 +79,32 @@ def test_local_ray_listens_on_loopback_only(tmp_path):
             address = address.ipv4_mapped
         assert address.is_loopback, f"process {pid} listens on {ip}"
     assert not ray.is_initialized()
+
+
+def test_ray_retries_a_run_whose_worker_died(tmp_path):
+    import sys
+
+    from scalinglab.sweep.ray_exec import RayExecutor
+
+    # Ray workers cannot import this test module: ship its functions by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    seen = []
+    RayExecutor(num_cpus=2).execute([{"run_id": "r", "config": {}, "out_dir": str(tmp_path)}],
+                                    die_once, lambda task, result, error: seen.append((result, error)))
+    assert len(seen) == 1
+    result, error = seen[0]
+    assert error is None and result["loss"] == 2.0
+    assert (tmp_path / "died-once").exists()  # the first attempt really died
+
+
+def die_once(task):
+    """Kill its own worker process on the first attempt (as an out-of-memory kill would)."""
+    import os
+    from pathlib import Path
+
+    marker = Path(task["out_dir"]) / "died-once"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("x")
+        os._exit(1)
+    return {"loss": 2.0}

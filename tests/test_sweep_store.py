@@ -183,3 +183,25 @@ def test_local_pool_reports_a_run_error_and_carries_on(tmp_path, design):
                                      lambda task, result, error: seen.update({task["run_id"]: error}))
     assert seen[tasks[0]["run_id"]] == "RuntimeError: stand-in failure"
     assert seen[tasks[1]["run_id"]] is None
+
+
+def die_once(task):
+    """Kill its own worker process on the first attempt (as an out-of-memory kill would)."""
+    from pathlib import Path
+
+    marker = Path(task["out_dir"]) / "died-once"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("x")
+        os._exit(1)
+    return {"loss": 2.0, "pid": os.getpid()}
+
+
+def test_local_pool_retries_a_run_whose_worker_died(tmp_path):
+    seen = []
+    LocalExecutor(workers=1).execute([{"run_id": "r", "config": {}, "out_dir": str(tmp_path)}],
+                                     die_once, lambda task, result, error: seen.append((result, error)))
+    assert len(seen) == 1
+    result, error = seen[0]
+    assert error is None and result["loss"] == 2.0
+    assert (tmp_path / "died-once").exists()  # the first attempt really died

@@ -19,7 +19,9 @@ column                        req.   meaning (units)
 Rows are kept in file order. ``df.attrs["source"]`` names the file and ``df.attrs["line"]`` gives,
 for each row, its line in a CSV/JSONL file (1-based, header = line 1), its row number in Parquet or
 its record number in a JSON array (``df.attrs["line_kind"]`` says which), so errors point at the
-input. Missing, non-positive or non-finite values are never dropped silently: :func:`validate_runs`
+input. Rows logged at ``step`` 0 with zero tokens or FLOPs (an evaluation before
+training) are skipped and listed in ``df.attrs["dropped"]``. Missing, non-positive or non-finite
+values are never dropped silently: :func:`validate_runs`
 raises a :class:`ScalingLabError` listing the offending lines, or, with ``on_invalid="drop"``,
 drops them and records each in ``df.attrs["dropped"]``.
 """
@@ -239,6 +241,23 @@ def validate_runs(df, *, on_invalid: str = "raise"):
     source = df.attrs.get("source", "runs")
     lines = df.attrs.get("line") or list(range(1, len(df) + 1))
     kind = df.attrs.get("line_kind", "row")
+    if "step" in df.columns:
+        # An evaluation logged at step 0, before any training, has seen 0 tokens and spent 0 FLOPs:
+        # not a point of any scaling law (and log 0 downstream). Skipped and listed, never an error.
+        step0 = np.asarray(df["step"], dtype=float) == 0
+        zero = (np.asarray(df["tokens"], dtype=float) == 0) | (np.asarray(df["flops"], dtype=float) == 0)
+        pre = step0 & zero
+        if pre.any():
+            attrs = dict(df.attrs)
+            attrs["line"] = [ln for ln, p in zip(lines, pre, strict=True) if not p]
+            attrs["dropped"] = list(attrs.get("dropped", [])) + [
+                f"{source} {kind} {lines[i]}: step 0 with no tokens seen (evaluation before training): skipped"
+                for i in np.flatnonzero(pre)]
+            df = df.loc[~pre].reset_index(drop=True)
+            df.attrs = attrs
+            lines = attrs["line"]
+            if len(df) == 0:
+                raise ScalingLabError("runs table holds only step-0 evaluations (no tokens seen)")
     checks = [c for c in ("params", "tokens", "flops", "loss", "non_embedding_params") if c in df.columns]
     values = {c: np.asarray(df[c], dtype=float) for c in checks}
     bad_rows = np.zeros(len(df), dtype=bool)

@@ -128,6 +128,8 @@ def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
         if not est.converged_:
             out.append((None, "; ".join(est.flags_) or "not converged"))
             continue
+        # A converged but degenerate refit (E -> 0, a vanishing term) stays in the sample: dropping
+        # it would make the intervals look narrower than the runs allow.
         try:
             out.append((_quantities(est.law_, compute), ""))
         except ScalingLabError as exc:  # e.g. a refit with A -> 0 has no finite optimum at the budget

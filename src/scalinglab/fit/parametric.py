@@ -55,10 +55,18 @@ HOFFMANN_DELTA = 1e-3
 #: most this (the objective's gradient at the Epoch-data optimum is below 3e-10; FITTING.md §3).
 GRAD_ACCEPT = 1e-7
 
-#: A start whose a = ln A, b = ln B or e = ln E leaves [-THETA_LIMIT, THETA_LIMIT] has run away:
-#: e^700 ≈ 1e304 is near float64's limit (e^709.8), so such a law cannot even be written down
-#: (``math.exp`` overflows). Polishes that end there are discarded as diverged, never reported.
-THETA_LIMIT = 700.0
+#: A start whose a = ln A, b = ln B or e = ln E rises above THETA_LIMIT has run away. Beyond
+#: ~709.8 the law cannot even be written down (``math.exp`` overflows); 300 keeps A, B, E and
+#: their squares finite (e^600 ≈ 1e260), so bootstrap variances never overflow either. No
+#: meaningful fit comes near: Hoffmann's grid tops out at 25, and a term with ln A = 300 needs an
+#: exponent above 10 to be of order one at N = 1e12. Polishes that end above it are discarded as
+#: diverged, never reported.
+THETA_LIMIT = 300.0
+#: The other direction is a boundary, not a runaway: E -> 0 or a vanishing term (ln → -inf). Such
+#: a polish is kept (``diagnose`` flags it) with ln A, ln B, ln E raised to at least THETA_FLOOR,
+#: which changes the prediction by under 1e-300 relative but keeps every constant a non-zero
+#: float (e^-700 ≈ 1e-304) instead of an underflow to 0.
+THETA_FLOOR = -700.0
 
 #: Exponent bounds of the constrained variant for small sweeps (``exponent_bounds``; see
 #: ``ChinchillaFit``). Every published Approach-3 exponent lies well inside: Hoffmann α = 0.34,
@@ -218,9 +226,9 @@ def _batch_lm(phi, data, delta, pmap, n_steps, counts=None, lower=None, upper=No
 
 
 def _representable(theta) -> np.ndarray:
-    """Rows of ``theta`` (S, 5) whose A, B, E are finite, non-zero floats (not run away)."""
+    """Rows of ``theta`` (S, 5) that have not run away: finite, and A, B, E ≤ e^THETA_LIMIT."""
     theta = np.atleast_2d(theta)
-    return np.isfinite(theta).all(axis=1) & (np.abs(theta[:, :3]) <= THETA_LIMIT).all(axis=1)
+    return np.isfinite(theta).all(axis=1) & (theta[:, :3] <= THETA_LIMIT).all(axis=1)
 
 
 @dataclass
@@ -254,9 +262,15 @@ def polish(phi0, data, delta, pmap, counts=None, gtol=1e-10, maxiter=20_000, bou
     res = minimize(fun, np.asarray(phi0, dtype=float), jac=True, method="L-BFGS-B",
                    bounds=bounds,
                    options={"ftol": 0.0, "gtol": gtol, "maxiter": maxiter, "maxfun": 5 * maxiter})
-    if not _representable(pmap.full(res.x[None, :]))[0]:
+    theta = pmap.full(res.x[None, :])[0]
+    if not _representable(theta[None, :])[0]:
         return Polish(res.x, math.inf, False, int(res.nit), math.inf,
-                      "diverged: A, B or E left the float range (runaway start discarded)")
+                      f"diverged: ln A, ln B or ln E above {THETA_LIMIT:g} (runaway start discarded)")
+    if np.any(theta[:3] < THETA_FLOOR):
+        # boundary (E -> 0 or a vanishing term): keep it, with the constant at a tiny normal float
+        floored = theta.copy()
+        floored[:3] = np.maximum(floored[:3], THETA_FLOOR)
+        res.x = pmap.free(floored)[0]
     jac = np.asarray(res.jac, dtype=float)
     if bounds is not None:
         # At an active bound only the gradient component pointing out of the box may be non-zero.
@@ -450,6 +464,10 @@ class ChinchillaFit:
             self.huber_objective_ = H.objective(theta, data.log_n, data.log_d, data.log_l, self.delta)
             if not ok:
                 self.flags_.append("likelihood optimiser stopped on precision loss (as in Epoch's own fit)")
+            if not _representable(theta[None, :])[0]:
+                raise ScalingLabError(f"the likelihood fit diverged (ln A, ln B or ln E above {THETA_LIMIT:g})")
+            theta = theta.copy()
+            theta[:3] = np.maximum(theta[:3], THETA_FLOOR)  # boundary E -> 0: a tiny float, not 0
 
         self.theta_ = dict(zip(H.PARAM_NAMES, map(float, theta), strict=True))
         if self.sigma_ is not None:
@@ -468,7 +486,7 @@ class ChinchillaFit:
             # boundary cases are already explained; otherwise ask the curvature how well-determined
             se = standard_errors(theta, data, pmap, bounds)
             self.diagnostics_["se"] = se
-            problems.extend(_se_problems(se, self.law_))
+            problems.extend(_se_problems(se, self.law_, tied=self.tie_exponents))
         self.flags_.extend(problems)
         self.degenerate_ = bool(problems) or not self.converged_
         return self
@@ -646,7 +664,7 @@ def standard_errors(theta, data, pmap, bounds=None) -> dict:
     """Approximate (Gauss-Newton) standard errors at the optimum ``theta`` of a fit.
 
     Cov(φ) ≈ s²·(JᵀJ)⁻¹ over the free parameters φ, with J the Jacobian of the log-loss prediction
-    and s² = Σr²/(n − k) the residual variance. Parameters at an active bound are held fixed.
+    and s² = Σr²/(n − k) the residual variance (unweighted: ``sample_weight`` is not used here). Parameters at an active bound are held fixed.
     Returns se of ``e`` (= ln E, so a relative se of E), ``alpha``, ``beta`` (absolute) and of the
     allocation exponent ``a`` (delta method); inf where the curvature is singular.
     """
@@ -683,14 +701,14 @@ def standard_errors(theta, data, pmap, bounds=None) -> dict:
     return out
 
 
-def _se_problems(se, law) -> list:
+def _se_problems(se, law, tied=False) -> list:
     out = []
-    if se["a"] > MAX_SE_A and law.alpha != law.beta:
+    if se["a"] > MAX_SE_A and not tied:
         out.append(f"allocation exponent a = {law.a:.3g} ± {se['a']:.2g} (approx. standard error): "
                    "the runs do not determine the compute-optimal allocation")
-    for name, value in (("alpha", law.alpha), ("beta", law.beta)):
-        if value > 0 and se[name] / value > MAX_SE_LOG:
-            out.append(f"{name} = {value:.3g} ± {se[name]:.2g} (approx. standard error): not determined "
+    for name, value in ((("alpha (= beta)", law.alpha),) if tied else (("alpha", law.alpha), ("beta", law.beta))):
+        if value > 0 and se[name.split()[0]] / value > MAX_SE_LOG:
+            out.append(f"{name} = {value:.3g} ± {se[name.split()[0]]:.2g} (approx. standard error): not determined "
                        "by the runs")
     if se["e"] > MAX_SE_LOG:
         out.append(f"E = {law.E:.3g} known only within a factor {math.exp(1.96 * min(se['e'], 100)):.3g} "
@@ -718,8 +736,8 @@ def fit_small_sweep(runs, tokens=None, loss=None, **settings) -> ChinchillaFit:
     free = ChinchillaFit(**settings).fit(runs, tokens, loss)
     if not free.degenerate_:
         return free
+    # replace() copies the settings only (fitted attributes are not init fields)
     constrained = replace(free, tie_exponents=True, exponent_bounds=SMALL_SWEEP_BOUNDS)
-    constrained.__dict__.pop("law_", None)
     constrained.fit(runs, tokens, loss)
     own = list(constrained.flags_)
     constrained.flags_ = ([f"free 5-parameter fit: {msg}" for msg in free.flags_]

@@ -91,7 +91,7 @@ def build_record(planned: dict, result: dict, executor: str) -> dict:
     record = {key: planned[key] for key in (
         "run_id", "group", "budget", "config", "params", "non_embedding_params", "tokens", "steps",
         "flops", "convention", "flops_by_convention", "params_by_convention", "hyperparameters")}
-    record.update({"result": _finite(result), "curve": points, "attempts": attempts,
+    record.update({"result": _finite(result), "curve": _finite(points), "attempts": attempts,
                    "executor": executor})
     return record
 

@@ -178,8 +178,13 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         notes.append(f"Approach 3 not fitted: {exc}")
     else:
         fits["approach3"] = {**_law_summary(approach3.law_), "converged": bool(approach3.converged_),
+                             "degenerate": bool(approach3.degenerate_),
                              "flags": list(approach3.flags_)}
         own_law = approach3.law_
+        if approach3.degenerate_:
+            # Still shown and planned with, but labelled: the runs do not pin all five constants.
+            notes.append("Approach 3: the runs do not identify the law (" + "; ".join(approach3.flags_)
+                         + "); treat its plan as unreliable and widen the sweep")
     budgets = sorted(float(b) for b in runs["budget"].dropna().unique()) if "budget" in runs else []
     optima: list[dict] = []
     if design["kind"] == "isoflop" and budgets:
@@ -277,6 +282,8 @@ def render_analysis(payload: dict, out) -> None:
     if law is not None:
         out.print(f"[bold]Fitted law (Approach 3)[/bold]: L(N, D) = {law['E']:.3f} + {law['A']:.4g}/N^{law['alpha']:.3f}"
                   f" + {law['B']:.4g}/D^{law['beta']:.3f}   (N_opt ∝ C^{law['a']:.3f}, D_opt ∝ C^{law['b']:.3f})")
+        if law.get("degenerate"):
+            out.print("[red]NOT IDENTIFIED[/red]: " + "; ".join(law["flags"]))
     if "approach2" in payload["fits"]:
         a2 = payload["fits"]["approach2"]
         out.print(f"Approach 2 (IsoFLOP): N_opt ∝ C^{a2['a']:.3f}")

@@ -26,8 +26,6 @@ COMMANDS = {
     "import typer": ["-c", "import typer"],
     "import scalinglab": ["-c", "import scalinglab"],
     "import scalinglab.cli + build_app()": ["-c", "from scalinglab.cli import build_app; build_app()"],
-    # Typer >= 0.2x coerces every option through pydantic when a command runs: its share of the time.
-    "import typer._adapters (pydantic)": ["-c", "import typer._adapters"],
     "scalinglab plan ... --json": ["-c", ENTRY, *PLAN],
 }
 

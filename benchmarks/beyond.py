@@ -11,23 +11,14 @@ Run: ``.venv/bin/python benchmarks/beyond.py``
 """
 
 import math
-import time
 
 import numpy as np
+from _timing import best_of
 
 from scalinglab.laws.data_constrained import MUENNIGHOFF_2023, README_GRID, data_constrained_optimum
 from scalinglab.laws.inference import inference_aware_optimum, tokens_for_loss
 from scalinglab.laws.registry import get_law
 from scalinglab.plan import gap
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def scalar_grid(compute, unique):

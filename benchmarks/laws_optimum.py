@@ -9,21 +9,11 @@ Prints times and ratios against a reference measured in the same run:
 Run: ``.venv/bin/python benchmarks/laws_optimum.py``
 """
 
-import time
-
 import numpy as np
+from _timing import best_of
 
 from scalinglab.laws.chinchilla import numeric_optimum
 from scalinglab.laws.registry import HOFFMANN_2022
-
-
-def best_of(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main():

@@ -20,19 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import best_of
 
 from scalinglab.trackers import read_mlflow, read_tensorboard, read_wandb_offline
 
 N_RUNS, N_STEPS = 200, 50
-
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def write_all(root: Path):
@@ -85,15 +77,15 @@ def main():
     start = time.perf_counter()
     write_all(root)
     print(f"wrote {N_RUNS} runs x {N_STEPS} steps with each tracker in {time.perf_counter() - start:.1f} s")
-    csv = best_of(lambda: pd.read_csv(root / "curves.csv"))
+    csv = best_of(lambda: pd.read_csv(root / "curves.csv"), repeat=3)
     print(f"reference  pandas.read_csv of the same curves        {csv * 1e3:8.1f} ms")
     for name, fn in (("read_tensorboard", lambda: read_tensorboard(root / "tb")),
                      ("read_mlflow (file store)", lambda: read_mlflow(root / "mlruns")),
                      ("read_wandb_offline", lambda: read_wandb_offline(root / "wandb"))):
-        t = best_of(fn)
+        t = best_of(fn, repeat=3)
         print(f"{name:<27} {t * 1e3:8.1f} ms   {t / csv:6.1f}x the CSV read")
-    ours = best_of(lambda: read_mlflow(root / "mlruns"))
-    client = best_of(lambda: mlflow_client_read(root / "mlruns"))
+    ours = best_of(lambda: read_mlflow(root / "mlruns"), repeat=3)
+    client = best_of(lambda: mlflow_client_read(root / "mlruns"), repeat=3)
     print(f"MlflowClient, same store   {client * 1e3:8.1f} ms   read_mlflow is {client / ours:.1f}x faster")
 
 

@@ -5,6 +5,7 @@ The reference files in ``../shared/reference/`` are read in place (never copied 
 """
 
 import os
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -25,4 +26,23 @@ def chinchilla_fig4_csv(reference_dir) -> Path:
     path = reference_dir / "chinchilla_fig4_epoch.csv"
     if not path.exists():
         pytest.skip(f"{path} not found (set SCALINGLAB_REFERENCE_DIR)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def epoch240(chinchilla_fig4_csv):
+    """Epoch's 245 Chinchilla Figure 4 runs less the 5 highest losses (the 240 they fit)."""
+    from scalinglab.runs import drop_highest_loss, read_runs
+
+    return drop_highest_loss(read_runs(chinchilla_fig4_csv), 5)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """~400 kB of real Python source (the json and email packages of this CPython): a small text
+    corpus for tests that really train."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted((root / "json").glob("*.py")) + sorted((root / "email").glob("*.py"))
+    path = tmp_path_factory.mktemp("corpus") / "code.txt"
+    path.write_text("\n\n".join(f.read_text() for f in files))
     return path

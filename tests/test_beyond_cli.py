@@ -1,27 +1,13 @@
 """``scalinglab emergence / data / compare / explain-gap``: one JSON object with ``--json``, the
 published numbers inside it (TEST_VECTORS §D), and one line + exit code 2 for every bad input."""
 
-import json
-
 import numpy as np
 import pytest
 
-from scalinglab.cli import main
+from clihelp import run, run_json
 from scalinglab.cli.beyond import optimal_extras
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.downstream import SigmoidAccuracyLaw
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)  # exactly one object: json.loads rejects trailing output
 
 
 def test_emergence_json(capsys):

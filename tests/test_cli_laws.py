@@ -4,23 +4,9 @@ Every ``--json`` call must print exactly one JSON object; every user mistake exi
 line on stderr and nothing on stdout.
 """
 
-import json
-
 import pytest
 
-from scalinglab.cli import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)  # exactly one object: json.loads rejects trailing output
+from clihelp import run, run_json
 
 
 def test_predict_chinchilla_L9(capsys):

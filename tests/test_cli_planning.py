@@ -1,6 +1,5 @@
 """`scalinglab count`, `plan` and `hardware`: the CLI contract and the published anchors."""
 
-import json
 import os
 import subprocess
 import sys
@@ -8,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from clihelp import run_json
 from scalinglab.cli import main
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-
-
-def run_json(capsys, *argv):
-    code = main([*argv, "--json"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)  # exactly one JSON object
 
 
 def test_plan_llama65b(capsys):

@@ -6,18 +6,12 @@ import pytest
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit.bootstrap import bootstrap, draw_indices
 from scalinglab.fit.parametric import ChinchillaFit
-from scalinglab.runs import drop_highest_loss, read_runs
 
 # Epoch's 95% CIs and bootstrap SEs (FITTING §4 table; TEST_VECTORS F5).
 EPOCH_CI = {"E": (1.769, 1.871), "alpha": (0.317, 0.373), "beta": (0.331, 0.415),
             "A": (285.214, 743.626), "B": (1042.357, 5810.344)}
 EPOCH_SE = {"E": 0.02566, "alpha": 0.01540, "beta": 0.02060, "A": 124.522, "B": 1293.284}
 TEX_START = (6.0073404, 6.0179186, 0.5267228, 0.33917084, 0.2849083)  # TEST_VECTORS L10
-
-
-@pytest.fixture(scope="module")
-def epoch240(chinchilla_fig4_csv):
-    return drop_highest_loss(read_runs(chinchilla_fig4_csv), 5)
 
 
 @pytest.fixture(scope="module")

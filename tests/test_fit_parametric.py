@@ -9,15 +9,9 @@ from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
 from scalinglab.fit.parametric import ChinchillaFit
 from scalinglab.laws.chinchilla import ParametricLaw
-from scalinglab.runs import drop_highest_loss, read_runs
 
 # Hoffmann unrounded ("TeX") parameters (a, b, e, alpha, beta): TEST_VECTORS L10 / FITTING §2.5.
 TEX_START = (6.0073404, 6.0179186, 0.5267228, 0.33917084, 0.2849083)
-
-
-@pytest.fixture(scope="module")
-def epoch240(chinchilla_fig4_csv):
-    return drop_highest_loss(read_runs(chinchilla_fig4_csv), 5)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from scalinglab.cli import main
+from clihelp import run as run_cli
 from scalinglab.sweep.design import isoflop_design
 from scalinglab.sweep.runner import run_sweep
 from scalinglab.sweep.store import RunStore
@@ -33,12 +33,6 @@ class SerialExecutor:
                 on_done(task, None, "RuntimeError: boom")
             else:
                 on_done(task, fn(task), None)
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_status_counts_runs(tmp_path, capsys):

@@ -5,9 +5,6 @@ dashboard), and is shut down at the end. Each run uses one torch thread under bo
 on CPU a seeded run is bitwise reproducible, so the losses must agree exactly, not approximately.
 """
 
-import sysconfig
-from pathlib import Path
-
 import pytest
 
 from scalinglab.sweep.design import isoflop_design
@@ -16,15 +13,6 @@ from scalinglab.sweep.runner import run_sweep
 from scalinglab.sweep.store import RunStore
 
 ray = pytest.importorskip("ray")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted((root / "json").glob("*.py")) + sorted((root / "email").glob("*.py"))
-    path = tmp_path_factory.mktemp("corpus") / "code.txt"
-    path.write_text("\n\n".join(f.read_text() for f in files))
-    return path
 
 
 def test_local_and_ray_give_the_same_run_table(tmp_path, corpus):

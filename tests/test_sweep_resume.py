@@ -12,11 +12,8 @@ import random
 import signal
 import subprocess
 import sys
-import sysconfig
 import time
 from pathlib import Path
-
-import pytest
 
 from scalinglab.sweep.store import RunStore, unseal
 
@@ -32,16 +29,6 @@ design = isoflop_design([2e10, 4e10], sizes_per_budget=3, corpus=corpus, ctx=64,
 outcome = run_sweep(design, out, executor="local", workers=2)
 print(len(outcome.trained), len(outcome.skipped), flush=True)
 """
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    """~400 kB of real Python source (the json and email packages of this CPython)."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted((root / "json").glob("*.py")) + sorted((root / "email").glob("*.py"))
-    path = tmp_path_factory.mktemp("corpus") / "code.txt"
-    path.write_text("\n\n".join(f.read_text() for f in files))
-    return path
 
 
 def _start(corpus, out):

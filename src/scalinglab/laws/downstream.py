@@ -197,6 +197,23 @@ def _xy(x, y, xname, yname, minimum):
     return xa, ya
 
 
+def _best_curve_fit(f, x, y, starts):
+    """Least-squares fit of ``f`` from each start in turn: ``(sse, params)`` of the finite fit with
+    the lowest SSE (the earliest start wins a tie), or None when no start converged."""
+    from scipy.optimize import curve_fit
+
+    best = None
+    for p0 in starts:
+        try:
+            popt, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
+        except RuntimeError:
+            continue
+        sse = float(np.sum((f(x, *popt) - y) ** 2))
+        if np.all(np.isfinite(popt)) and (best is None or sse < best[0]):
+            best = (sse, popt)
+    return best
+
+
 class SigmoidAccuracyFit:
     """Fit Acc(L) = a/(1 + exp(−k·(L − L0))) + b to your own (task loss, accuracy) pairs.
 
@@ -217,25 +234,15 @@ class SigmoidAccuracyFit:
         self.baseline = float(baseline)
 
     def fit(self, loss, accuracy) -> SigmoidAccuracyFit:
-        from scipy.optimize import curve_fit
-
         x, y = _xy(loss, accuracy, "loss", "accuracy", 4)
 
         def f(t, a, l0, k, b):
             return a / (1.0 + np.exp(-k * (t - l0))) + b
 
-        best = None
         span = float(x.max() - x.min()) or 1.0
-        for l0 in np.quantile(x, [0.25, 0.5, 0.75]):
-            for k in (3.0, 10.0 / span):
-                p0 = [self.baseline - 1.0, l0, k, 1.0]
-                try:
-                    popt, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
-                except RuntimeError:
-                    continue
-                sse = float(np.sum((f(x, *popt) - y) ** 2))
-                if np.all(np.isfinite(popt)) and (best is None or sse < best[0]):
-                    best = (sse, popt)
+        starts = [[self.baseline - 1.0, l0, k, 1.0]
+                  for l0 in np.quantile(x, [0.25, 0.5, 0.75]) for k in (3.0, 10.0 / span)]
+        best = _best_curve_fit(f, x, y, starts)
         if best is None:
             raise ScalingLabError("the sigmoid fit did not converge from any start; "
                                   "check that accuracy varies with loss")
@@ -261,23 +268,13 @@ class ErrorLawFit:
     """
 
     def fit(self, loss, error) -> ErrorLawFit:
-        from scipy.optimize import curve_fit
-
         x, y = _xy(loss, error, "loss", "error", 3)
 
         def f(t, eps, k, g):
             return eps - k * np.exp(-g * t)
 
-        best = None
-        for g0 in (0.5, 1.0, 2.0):
-            p0 = [min(1.0, float(y.max()) + 0.05), 1.0, g0]
-            try:
-                popt, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
-            except RuntimeError:
-                continue
-            sse = float(np.sum((f(x, *popt) - y) ** 2))
-            if np.all(np.isfinite(popt)) and (best is None or sse < best[0]):
-                best = (sse, popt)
+        starts = [[min(1.0, float(y.max()) + 0.05), 1.0, g0] for g0 in (0.5, 1.0, 2.0)]
+        best = _best_curve_fit(f, x, y, starts)
         if best is None:
             raise ScalingLabError("the error-law fit did not converge; check the data")
         sse, (eps, k, g) = best

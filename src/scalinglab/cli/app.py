@@ -69,3 +69,33 @@ def fraction(text: str, name: str) -> float:
     if value > 1:
         raise ScalingLabError(f"{name}: must be a fraction in (0, 1], got {text}")
     return value
+
+
+def figure_path(path: str, name: str = "--plot") -> str:
+    """Check a figure file name before any work is done: not a folder, a format matplotlib writes
+    (from the extension, which matplotlib would otherwise silently add), a folder that exists."""
+    from pathlib import Path
+
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    target = Path(path)
+    if target.is_dir():
+        raise ScalingLabError(f"{name}: {path!r} is a folder; give a file name such as {str(target / 'figure.png')!r}")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise ScalingLabError(f"{name}: {path!r} needs a figure extension: .png, .pdf, .svg "
+                              f"(or {', '.join('.' + f for f in sorted(formats) if f not in ('png', 'pdf', 'svg'))})")
+    if not target.parent.is_dir():
+        raise ScalingLabError(f"{name}: cannot write {path!r}: folder {str(target.parent)!r} does not exist")
+    return path
+
+
+def save_figure(fig, path: str, name: str = "--plot", **kwargs) -> str:
+    """``fig.savefig(path)`` after :func:`figure_path`; an unwritable path is a user mistake."""
+    figure_path(path, name)
+    try:
+        fig.savefig(path, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise ScalingLabError(f"{name}: cannot write {path!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    return path

@@ -7,9 +7,11 @@ builds one payload dict and prints it as one JSON object (``--json``) or as Rich
 
 from __future__ import annotations
 
+import warnings
+
 import typer
 
-from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, figure_path, number, save_figure
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.registry import DEFAULT_LAW
 
@@ -99,7 +101,11 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
         from scalinglab.laws.downstream import SigmoidAccuracyFit
 
         x, y = read_loss_accuracy(fit_path)
-        fit = SigmoidAccuracyFit(baseline=baseline).fit(x, y)
+        with warnings.catch_warnings():
+            # scipy's "covariance could not be estimated" is not a user mistake; keep stderr clean
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            warnings.filterwarnings("ignore", message="Covariance of the parameters")
+            fit = SigmoidAccuracyFit(baseline=baseline).fit(x, y)
         payload["fit"] = {
             "form": "accuracy = a / (1 + exp(-k (loss - L0))) + b  (OLMo ladder step 2)",
             **fit.law_.as_dict(), "rmse": fit.rmse_, "n_points": fit.n_points_,
@@ -398,9 +404,7 @@ def plot_gap(payload: dict, path: str) -> str:
                  f"(Kaplan reported {payload['kaplan_reported']})", fontsize=10)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise ScalingLabError(f"--plot: cannot write {path!r}: {exc.strerror or exc}") from exc
+        save_figure(fig, path, "--plot", dpi=120)
     finally:
         plt.close(fig)
     return path
@@ -450,6 +454,8 @@ def explain_gap_command(
     names = [n.strip() for n in laws.split(",") if n.strip()]
     if not names:
         raise ScalingLabError("--laws: give at least one law name")
+    if plot is not None:
+        figure_path(plot, "--plot")  # a bad file name fails before the work, not after
     payload = gap_payload(names)
     if plot is not None:
         payload["plot"] = plot_gap(payload, plot)

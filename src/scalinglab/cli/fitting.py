@@ -9,9 +9,12 @@ figure, then prints Rich tables or one JSON object (``--json``). The payload is 
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import typer
 
-from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, figure_path, number, save_figure
 from scalinglab.errors import ScalingLabError
 
 FORMS = ("chinchilla", "kaplan", "saturating")
@@ -48,6 +51,8 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         raise ScalingLabError("--bootstrap is available for the Chinchilla form with Approach 3")
     if holdout_above is not None and approach != 3:
         raise ScalingLabError("--holdout-above checks a loss law; use it with Approach 3")
+    if plot:
+        figure_path(plot, "--plot")  # a bad file name fails before the fit, not after
     df = runs_mod.read_runs(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
                             flops_col=flops_col, on_invalid=on_invalid)
     notes = []
@@ -63,6 +68,8 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
 
     if approach == 1:
         from scalinglab.fit.envelope import EnvelopeFit
+
+        curves = _sweep_curves(path, curves)
 
         est = EnvelopeFit(seed=seed).fit(curves)
         payload.update(est.as_dict())
@@ -119,6 +126,24 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
     return payload
 
 
+def _sweep_curves(path, table):
+    """A sweep folder's eval curves (``curves.parquet``, as ``report`` and ``sweep`` use for
+    Approach 1) in place of its one-row-per-run table; other sources are returned unchanged."""
+    from pathlib import Path
+
+    from scalinglab.sweep.store import RunStore
+
+    if not (Path(path).is_dir() and (Path(path) / "sweep.json").is_file()):
+        return table
+    store = RunStore(path)
+    if not store.curves_path.exists():
+        return table
+    curves = store.curves()
+    if "params" not in curves.columns:
+        curves = curves.merge(table[["run_id", "params"]], on="run_id", how="inner")
+    return curves[curves["flops"] > 0]  # an eval before the first step spent no FLOPs
+
+
 def _plot(path, df, est, form, approach, variable):
     """A minimal figure: data and fit (headless matplotlib)."""
     import matplotlib
@@ -163,10 +188,7 @@ def _plot(path, df, est, form, approach, variable):
             ax.legend()
         ax.set_title(f"scalinglab fit ({form}, approach {approach})")
         fig.tight_layout()
-        try:
-            fig.savefig(path, dpi=120)
-        except OSError as exc:
-            raise ScalingLabError(f"cannot write plot {path}: {exc}") from None
+        save_figure(fig, path, "--plot", dpi=120)
     finally:
         plt.close(fig)
     return str(path)
@@ -258,19 +280,63 @@ def fit(
     as_json: bool = JSON_OPTION,
 ):
     """Fit a scaling law to a table of runs (parameters, tokens or FLOPs, loss)."""
-    payload = fit_payload(
-        file, form=form, approach=approach, estimator=estimator, delta=number(delta, "--delta"),
-        tie_exponents=tie_exponents, fixed_E=None if fixed_e is None else number(fixed_e, "--fixed-e"),
-        exponent_bounds=None if exponent_bounds is None else _bounds(exponent_bounds),
-        small_sweep=small_sweep,
-        variable=variable, bootstrap=number(bootstrap, "--bootstrap", integer=True, allow_zero=True),
-        seed=number(seed, "--seed", integer=True, allow_zero=True),
-        workers=number(workers, "--workers", integer=True),
-        budget=None if budget is None else number(budget, "--budget"),
-        holdout_above=None if holdout_above is None else number(holdout_above, "--holdout-above"),
-        holdout_by=holdout_by,
-        drop_highest_loss=number(drop_highest_loss, "--drop-highest-loss", integer=True, allow_zero=True),
-        on_invalid="drop" if drop_invalid else "raise", plot=plot,
-        params_col=params_col, tokens_col=tokens_col, loss_col=loss_col, flops_col=flops_col,
-    )
+    with warnings.catch_warnings(), _fit_failures(form):
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow while exploring: not the answer
+        payload = _fit(
+            file, form=form, approach=approach, estimator=estimator, delta=number(delta, "--delta"),
+            tie_exponents=tie_exponents, fixed_E=None if fixed_e is None else number(fixed_e, "--fixed-e"),
+            exponent_bounds=None if exponent_bounds is None else _bounds(exponent_bounds),
+            small_sweep=small_sweep,
+            variable=variable, bootstrap=number(bootstrap, "--bootstrap", integer=True, allow_zero=True),
+            seed=number(seed, "--seed", integer=True, allow_zero=True),
+            workers=number(workers, "--workers", integer=True),
+            budget=None if budget is None else number(budget, "--budget"),
+            holdout_above=None if holdout_above is None else number(holdout_above, "--holdout-above"),
+            holdout_by=holdout_by,
+            drop_highest_loss=number(drop_highest_loss, "--drop-highest-loss", integer=True, allow_zero=True),
+            on_invalid="drop" if drop_invalid else "raise", plot=plot,
+            params_col=params_col, tokens_col=tokens_col, loss_col=loss_col, flops_col=flops_col,
+        )
     emit(payload, as_json, lambda: _render(payload))
+
+
+def _fit(path, **options) -> dict:
+    """:func:`fit_payload`, refusing an answer with NaN or infinite numbers in it."""
+    payload = fit_payload(path, **options)
+    bad = _non_finite(payload)
+    if bad:
+        raise ScalingLabError(f"the fit did not converge on these runs: {bad} is not a finite number; "
+                              "check that the loss falls with parameters and tokens")
+    return payload
+
+
+def _non_finite(value, where: str = "") -> str | None:
+    """The path of the first NaN/inf number in a payload, or None."""
+    import math
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _non_finite(item, f"{where}.{key}" if where else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = _non_finite(item, f"{where}[{i}]")
+            if found:
+                return found
+    elif hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _non_finite(value.tolist(), where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        return where or "a value"
+    return None
+
+
+@contextmanager
+def _fit_failures(form: str):
+    """Arithmetic failures of an estimator on degenerate runs (losses that do not fall, all equal)
+    are a property of the user's data: one line, exit 2, not a traceback."""
+    try:
+        yield
+    except (ZeroDivisionError, OverflowError, FloatingPointError) as exc:
+        raise ScalingLabError(f"the {form} fit failed on these runs ({exc}); check that the loss "
+                              "falls with parameters and tokens") from None

@@ -186,6 +186,15 @@ def plan(
     c = None if compute is None else number(compute, "--compute")
     if c is None and (d is None or (n is None and shape is None)):
         raise ScalingLabError("give --params and --tokens (or --compute)")
+    if n is not None and shape is not None and not 0.9 <= n / shape.total_params <= 1 / 0.9:
+        # The shape's own count drives the FLOPs; a different --params would silently mix two models.
+        raise ScalingLabError(
+            f"--params {n:.4g} disagrees with --layers {shape.n_layer} --d-model {shape.d_model}, which "
+            f"hold {shape.total_params:.4g} parameters; fix one of them (or drop --layers/--d-model)")
+    if c is not None and d is not None and (n is not None or shape is not None):
+        # The model and its tokens fix the compute already: two answers for one quantity.
+        raise ScalingLabError("give --params and --tokens, or --compute (with --params: the tokens "
+                              "it buys), not all three")
     if c is not None and d is None and (n is not None or shape is not None):
         d = c / training_flops(n, 1.0, convention=convention, shape=shape)  # tokens that C buys
 

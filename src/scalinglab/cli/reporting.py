@@ -44,7 +44,11 @@ def report(
         drop_highest_loss=int(number(drop_highest_loss, "--drop-highest-loss", integer=True, allow_zero=True)),
         title=title,
     )
-    result = write_report(runs, output, settings)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow in a degenerate law: not a message
+        result = write_report(runs, output, settings)
     payload = result.summary
 
     def render():

@@ -9,6 +9,8 @@ Two forms share the command (a status check must not need the run options):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit
@@ -184,6 +186,13 @@ def sweep(
         "holdout": holdout,
     }
     settings = sweep_settings_from_options(config, options)
+    if settings.get("workers") is not None and settings["workers"] < 1:
+        raise ScalingLabError(f"--workers: must be at least 1, got {settings['workers']}")
+    if settings.get("holdout") is not None and settings["holdout"] < 0:
+        raise ScalingLabError(f"--holdout: must be 0 or more budgets, got {settings['holdout']}")
+    if report is not None and Path(report).is_dir():  # fail before the training, not after it
+        raise ScalingLabError(f"--report: {report!r} is a folder; give a file name such as "
+                              f"{str(Path(report) / 'report.html')!r}")
     if isinstance(settings["target_compute"], str):
         settings["target_compute"] = number(settings["target_compute"], "target_compute")
     payload = run_payload(settings, progress=True, dry_run=dry_run, report=report)

@@ -88,6 +88,8 @@ def train(
     as_json: bool = JSON_OPTION,
 ):
     """Train a GPT on real text and measure loss, throughput and MFU."""
+    if checkpoint_every and out is None:
+        raise ScalingLabError("--checkpoint-every needs --out (the folder the checkpoints go to)")
     config = build_config(
         params=params, layers=layers, d_model=d_model, heads=heads, kv_heads=kv_heads, d_ff=d_ff,
         ctx=ctx, gated_mlp=gated_mlp, untied=untied, bias=bias, tokens=tokens,
@@ -98,6 +100,7 @@ def train(
     )
     from scalinglab.train.trainer import train as run
 
+    _preflight(config, out)
     if as_json:
         result = run(config, out_dir=out)
     else:
@@ -108,6 +111,41 @@ def train(
         _render_result(payload)
 
     emit(payload, as_json, render)
+
+
+def _preflight(config: TrainConfig, out: str | None) -> None:
+    """Catch user mistakes before the progress bar starts and before any tokenising or
+    allocating: an unusable --out, a missing or too short corpus, an absent device, a model too
+    large for this machine's memory."""
+    import os
+    from pathlib import Path
+
+    from scalinglab.train.data import load_tokens
+    from scalinglab.train.trainer import resolve_device
+
+    if out is not None:
+        folder = Path(out)
+        if folder.exists() and not folder.is_dir():
+            raise ScalingLabError(f"--out: {out!r} is a file, not a folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ScalingLabError(f"--out: cannot create {out!r} ({exc.strerror or exc})") from None
+        if not os.access(folder, os.W_OK):
+            raise ScalingLabError(f"--out: cannot write into {out!r}")
+    device = resolve_device(config.device)
+    data = load_tokens(config.corpus, config.tokenizer, config.val_fraction)  # cached on disk
+    data.check_context(config.ctx)
+    if device == "cpu":
+        # fp32 weights, gradients and two Adam moments: 16 bytes a parameter, before activations.
+        need = 16 * config.shape(data.vocab).total_params
+        try:
+            have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            have = None
+        if have and need > have:
+            raise ScalingLabError(f"model too large for this machine: {need / 1e9:.3g} GB of weights, "
+                                  f"gradients and Adam state vs {have / 1e9:.3g} GB of memory")
 
 
 def _run_with_progress(run, config: TrainConfig, out):

@@ -56,6 +56,9 @@ class SweepOutcome:
 def make_executor(name: str, *, address: str | None = None, workers: int | None = None,
                   threads: int | None = None, num_cpus: int | None = None):
     """The executor named ``name`` (``"local"`` or ``"ray"``) with its settings."""
+    for option, value in (("--workers", workers), ("threads", threads), ("num_cpus", num_cpus)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ScalingLabError(f"{option}: must be a whole number of at least 1, got {value!r}")
     if name == "local":
         if address:
             raise ScalingLabError("--address is for the Ray executor; add --executor ray")

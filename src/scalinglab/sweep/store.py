@@ -203,8 +203,14 @@ class RunStore:
         """
         import fcntl
 
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle = open(self.directory / ".lock", "a+")
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ScalingLabError(f"{self.directory} is a file, not a sweep folder; choose another --out")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = open(self.directory / ".lock", "a+")
+        except OSError as exc:  # a file in the way, a read-only or missing mount: a user mistake
+            raise ScalingLabError(f"{self.directory}: cannot use it as the sweep folder "
+                                  f"({exc.strerror or exc})") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -228,3 +228,22 @@ def test_report_on_noise_has_one_line_on_stderr(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
     else:
         assert result.returncode == 0 and json.loads(result.stdout)
+
+
+def test_sigmoid_fit_needs_distinct_losses():
+    # Four identical losses cannot determine a 4-parameter sigmoid (OLMo ladder step 2).
+    from scalinglab.errors import ScalingLabError
+    from scalinglab.laws.downstream import SigmoidAccuracyFit
+
+    with pytest.raises(ScalingLabError, match="distinct"):
+        SigmoidAccuracyFit().fit([2.0, 2.0, 2.0, 2.0], [0.3, 0.4, 0.5, 0.6])
+
+
+def test_degenerate_law_has_no_finite_optimum_message():
+    # beta -> 0 makes G = (alpha*A/(beta*B))**(1/(alpha+beta)) overflow: a clear error, not inf.
+    from scalinglab.errors import ScalingLabError
+    from scalinglab.laws.chinchilla import ParametricLaw
+
+    law = ParametricLaw(E=1.0, A=400.0, B=400.0, alpha=0.3, beta=1e-300, name="collapsed")
+    with pytest.raises(ScalingLabError, match="no finite compute-optimal allocation"):
+        law.optimum(1e24)

@@ -13,6 +13,7 @@ The presets (Hoffmann's rounded and unrounded constants, Epoch's replication) ar
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,14 +87,23 @@ class ParametricLaw:
     @property
     def G(self) -> float:
         """The frontier's constant G = (alpha·A / (beta·B))**(1/(alpha+beta)) (Eq. 4)."""
-        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+        # In logs: a fitted law with an exponent near 0 would overflow the plain power (inf then
+        # makes optimum() raise a clear error instead of an OverflowError).
+        log_g = (math.log(self.alpha * self.A) - math.log(self.beta * self.B)) / (self.alpha + self.beta)
+        return math.exp(log_g) if log_g < 709.0 else math.inf
 
     def optimum(self, compute, flops_per_param_token: float = 6.0) -> Allocation:
         """Compute-optimal allocation for ``compute`` FLOPs with C = k·N·D (Eq. 4, closed form)."""
         c = _positive(compute, "compute")
         scaled = c / flops_per_param_token
-        n = self.G * scaled**self.a
-        d = scaled**self.b / self.G
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            n = self.G * scaled**self.a
+            d = scaled**self.b / self.G
+        if not (np.all(np.isfinite(n)) and np.all(np.isfinite(d)) and np.all(n > 0) and np.all(d > 0)):
+            # e.g. a fitted law whose exponent collapsed to ~0: G over- or underflows.
+            raise ScalingLabError(
+                f"law {self.name!r} (alpha={self.alpha:.4g}, beta={self.beta:.4g}) has no finite "
+                f"compute-optimal allocation at C = {np.max(c):.3g} FLOPs")
         return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
 
     def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:

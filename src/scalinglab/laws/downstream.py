@@ -188,6 +188,10 @@ def _xy(x, y, xname, yname, minimum):
                               f"({xa.size} vs {ya.size})")
     if xa.size < minimum:
         raise ScalingLabError(f"need at least {minimum} ({xname}, {yname}) pairs, got {xa.size}")
+    # A curve with `minimum` parameters needs that many distinct x values, or it fits exactly anything.
+    if np.unique(xa).size < minimum:
+        raise ScalingLabError(f"need at least {minimum} distinct {xname} values, got "
+                              f"{np.unique(xa).size}")
     if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya))):
         raise ScalingLabError(f"{xname} and {yname} must be finite numbers")
     if np.any(xa <= 0):

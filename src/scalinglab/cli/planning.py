@@ -225,7 +225,7 @@ def plan(
             ("device", f"{result.gpus} × {result.gpu}", f"{result.dtype} dense peak {result.peak / 1e12:,.1f} TFLOP/s"),
             ("MFU", f"{result.mfu:.1%}", "default 40%; public runs reach 14-51%, median ~35%"),
             ("GPU-hours", f"{result.gpu_hours:,.0f}", ""),
-            ("wall-clock", f"{result.wall_clock_days:,.1f} days", f"on {result.gpus} devices"),
+            ("wall-clock", f"{result.wall_clock_days:,.1f} days", f"on {result.gpus} device{'s' if result.gpus != 1 else ''}"),
             ("cost", cost, result.price_source if result.price_per_gpu_hour is None
              else f"${result.price_per_gpu_hour:g}/GPU-h, {result.price_source}"),
         ]

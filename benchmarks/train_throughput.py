@@ -25,23 +25,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import time
+
+from _timing import machine
 
 #: Non-embedding parameter targets for the CPU sweep (50k to 5M).
 CPU_SIZES = (5e4, 1e5, 3e5, 1e6, 2e6, 5e6)
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        name = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        name = "unknown CPU"
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{name}, {os.cpu_count()} cores, load average {load:.1f} at start"
 
 
 def timed_train(config):

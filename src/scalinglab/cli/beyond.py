@@ -327,6 +327,11 @@ def _render_compare(payload: dict) -> None:
         g.add_row(r["name"], _fmt(r["active_params"]), _fmt(r["total_params"]), _fmt(r["tokens"]),
                   f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}")
     out.print(g)
+    # Each MoE law was fitted on its own runs, with its own dense baseline: compare the MoE rows
+    # with the dense row of the same table, not the dense optima across tables.
+    out.print("[dim]Each table's dense row comes from that paper's own fitted law (its data, "
+              "tokenizer and parameter count), so dense optima differ between tables; compare MoE "
+              "rows with the dense row above them. --law sets the dense model served below.[/dim]")
     q = payload["quantized"]
     qt = Table(title=f"Serving the dense optimum N = {_fmt(q['params'])} ({q['law']}) by bit width")
     for col in ("bits", "weights", "GPUs", "decode ms/tok", "tokens/s", "N_eff/N if trained"):

@@ -247,3 +247,20 @@ def test_degenerate_law_has_no_finite_optimum_message():
     law = ParametricLaw(E=1.0, A=400.0, B=400.0, alpha=0.3, beta=1e-300, name="collapsed")
     with pytest.raises(ScalingLabError, match="no finite compute-optimal allocation"):
         law.optimum(1e24)
+
+
+def test_train_reports_the_requested_size(capsys):
+    # --params picks depth and width by a rule, so the trained size differs from the request;
+    # the JSON says both (the shape is exactly what TransformerShape counts).
+    import json
+
+    from scalinglab.cli import main
+    from scalinglab.core.architecture import TransformerShape
+
+    assert main(["train", "--params", "20K", "--tokens", "200K", "--eval-every", "0", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["requested_non_embedding_params"] == 20_000
+    c = payload["config"]
+    shape = TransformerShape(n_layer=c["n_layer"], d_model=c["d_model"], n_head=c["n_head"],
+                             vocab=256, ctx=c["ctx"])
+    assert payload["non_embedding_params"] == shape.non_embedding_params

@@ -106,6 +106,10 @@ def train(
     else:
         result = _run_with_progress(run, config, out)
     payload = result.as_dict()
+    if params is not None:
+        # The shape rule rounds depth and width, so the trained size differs from the request:
+        # say both rather than let a 20K request silently become a 12K model.
+        payload["requested_non_embedding_params"] = number(params, "--params")
 
     def render():
         _render_result(payload)
@@ -187,7 +191,9 @@ def _render_result(p: dict) -> None:
     mfu = "unknown" if p["mfu"] is None else f"{p['mfu']:.1%}"
     peak = "unknown" if p["peak_flops_per_s"] is None else f"{p['peak_flops_per_s'] / 1e9:,.1f} GFLOP/s"
     rows = [
-        ("parameters (total / non-embedding)", f"{fmt(p['params'])} / {fmt(p['non_embedding_params'])}"),
+        ("parameters (total / non-embedding)", f"{fmt(p['params'])} / {fmt(p['non_embedding_params'])}"
+         + (f"  (asked {fmt(p['requested_non_embedding_params'])}; shape rule of scalinglab.train.shapes)"
+            if "requested_non_embedding_params" in p else "")),
         ("tokens / steps", f"{fmt(p['tokens'])} / {p['steps']:,}"),
         ("FLOPs (chinchilla, full)", f"{p['flops']:.3g}"),
         ("validation loss (nats/token)", f"{p['loss']:.4f}  (best {p['best_loss']:.4f})"),

@@ -28,6 +28,7 @@ module, and ``import scalinglab.plot`` costs nothing until a figure is drawn.
 
 from __future__ import annotations
 
+from scalinglab.core.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from scalinglab.errors import ScalingLabError
 
 #: Figure size in inches and resolution for embedding in the HTML report.
@@ -500,7 +501,7 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
     hours = np.array([p.gpu_hours for p in plans])
     useful = hours * np.array([p.mfu for p in plans])
     # Small plans (a laptop sweep's next step) read better in GPU-seconds than in micro-hours.
-    scale, unit = (3600.0, "GPU-seconds") if hours.max() < 0.1 else (1.0, "GPU-hours")
+    scale, unit = (SECONDS_PER_HOUR, "GPU-seconds") if hours.max() < 0.1 else (1.0, "GPU-hours")
     axes[0].bar(x, useful * scale, color="tab:green", label="model FLOPs at peak")
     axes[0].bar(x, (hours - useful) * scale, bottom=useful * scale, color="tab:grey", label="below-peak overhead")
     axes[0].set_ylabel(unit)
@@ -521,7 +522,7 @@ def plan_breakdown(plans, *, labels=None, title: str | None = None):
         axes[1].text(x[i], 0, "no price\nin catalog", ha="center", va="bottom", fontsize=7)
     days = np.array([p.wall_clock_days for p in plans])
     # Seconds when the longest plan takes under a minute, hours under a day, else days.
-    factor, name = next((f, n) for limit, f, n in ((1 / 24 / 60, 86_400.0, "seconds"),
+    factor, name = next((f, n) for limit, f, n in ((1 / 24 / 60, SECONDS_PER_DAY, "seconds"),
                                                    (1.0, 24.0, "hours"), (np.inf, 1.0, "days"))
                         if days.max() < limit)
     axes[2].bar(x, days * factor, color="tab:blue", label=", ".join(sorted({f"{p.gpus} GPUs" for p in plans})))

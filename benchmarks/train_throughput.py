@@ -11,6 +11,11 @@ best step against the best matmul is the fairest ratio on a loaded machine, the 
 typical one. FLOPs are the "chinchilla" convention (Hoffmann et al. 2022 App. F: embeddings,
 attention and logits counted, no causal halving).
 
+``--concurrent K`` measures the way a local sweep uses the machine instead: K runs of the same
+size (different seeds) train at once in K processes of ``threads / K`` threads each (the sweep's
+default is one thread per run), and the aggregate FLOP/s of the K runs is divided by the
+all-thread peak measured in the parent process right before and after them.
+
 GPU (``--device cuda``): a GPT-2-small-sized model (12 x 768, BPE vocabulary 50,304 trained on
 the default corpus, ~124M parameters, context 1024) in bf16 with ``torch.compile``; MFU against
 the hardware catalog's dense bf16 peak (H100-SXM: 989 TFLOP/s).
@@ -19,6 +24,7 @@ Usage::
 
     python benchmarks/train_throughput.py                    # CPU, fp32, all threads
     python benchmarks/train_throughput.py --dtype bf16 --threads 1
+    python benchmarks/train_throughput.py --concurrent 2     # two one-thread runs at once
     python benchmarks/train_throughput.py --device cuda
 """
 
@@ -50,6 +56,38 @@ def timed_train(config):
     return result, steps[1:]  # the first step includes one-time set-up (allocation, thread pools)
 
 
+def step_stats(step_seconds) -> tuple[float, float]:
+    """(median, best) seconds per step."""
+    return statistics.median(step_seconds), min(step_seconds)
+
+
+def _concurrent_steps(config) -> list:
+    """Worker of ``--concurrent``: one run in its own process; its per-step seconds."""
+    return timed_train(config)[1]
+
+
+def concurrent_step_stats(config, runs: int) -> tuple[float, float]:
+    """Effective (median, best) seconds per step of ``runs`` simultaneous runs, seeds 0..runs-1.
+
+    The runs start together and take the same number of steps, so they overlap almost entirely;
+    the effective step time is the per-run statistic divided by ``runs`` (the machine delivers
+    ``runs`` steps in that time). The "best" figure pairs each run's best step, which need not
+    have coincided, so it is the optimistic end; the median is the fair one.
+    """
+    import dataclasses
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    configs = [dataclasses.replace(config, seed=seed) for seed in range(runs)]
+    with ProcessPoolExecutor(runs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        per_run = list(pool.map(_concurrent_steps, configs))
+    # A run's late steps may overlap the other's end; the middle half overlaps for sure.
+    middles = [steps[len(steps) // 4: max(len(steps) // 4 + 1, 3 * len(steps) // 4)] for steps in per_run]
+    med = statistics.mean(statistics.median(m) for m in middles) / runs
+    best = statistics.mean(min(m) for m in middles) / runs
+    return med, best
+
+
 def cpu(args) -> None:
     import torch
 
@@ -59,8 +97,13 @@ def cpu(args) -> None:
 
     threads = args.threads or torch.get_num_threads()
     torch.set_num_threads(threads)
+    runs = args.concurrent
+    if runs < 1 or threads % runs:
+        raise SystemExit(f"--concurrent {runs}: must be a positive divisor of the thread count {threads}")
     print(f"# machine: {machine()}")
-    print(f"# device cpu, dtype {args.dtype}, threads {threads}, ctx {args.ctx}, micro-batch {args.batch}, "
+    mode = (f"{runs} concurrent runs x {threads // runs} thread(s), aggregate" if runs > 1
+            else f"threads {threads}")
+    print(f"# device cpu, dtype {args.dtype}, {mode}, ctx {args.ctx}, micro-batch {args.batch}, "
           f"compile {args.compile}, torch {torch.__version__}")
     header = (f"{'target':>7} {'shape':>9} {'N_nonemb':>10} {'tok/s med':>10} {'tok/s best':>10} "
               f"{'GF/s med':>9} {'GF/s best':>9} {'peak GF/s':>9} {'frac med':>8} {'frac best':>9} "
@@ -75,17 +118,19 @@ def cpu(args) -> None:
         config = TrainConfig(
             n_layer=shape.n_layer, d_model=shape.d_model, n_head=shape.n_head, ctx=args.ctx,
             batch_size=args.batch, tokens=steps * tokens_per_step, eval_every=0, eval_tokens=args.ctx,
-            warmup_steps=2, device="cpu", dtype=args.dtype, threads=threads, compile=args.compile,
+            warmup_steps=2, device="cpu", dtype=args.dtype, threads=threads // runs, compile=args.compile,
         )
         # Two seconds of timing each side (not the trainer's 0.6 s): more chances of a quiet moment.
         cpu_matmul_peak.cache_clear()
         before = cpu_matmul_peak(args.dtype, threads, seconds=2.0)
-        result, step_seconds = timed_train(config)
+        if runs == 1:
+            med, best = step_stats(timed_train(config)[1])
+        else:
+            med, best = concurrent_step_stats(config, runs)
         torch.set_num_threads(threads)
         cpu_matmul_peak.cache_clear()
         peak = max(before, cpu_matmul_peak(args.dtype, threads, seconds=2.0))
         in_cache = cpu_matmul_peak(args.dtype, threads, sizes=(512, 1024))
-        med, best = statistics.median(step_seconds), min(step_seconds)
         print(f"{target:7.0e} {f'{shape.n_layer}x{shape.d_model}':>9} {shape.non_embedding_params:10,d} "
               f"{tokens_per_step / med:10,.0f} {tokens_per_step / best:10,.0f} "
               f"{flops_per_step / med / 1e9:9.1f} {flops_per_step / best / 1e9:9.1f} {peak / 1e9:9.1f} "
@@ -135,6 +180,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="rough training time per model")
     parser.add_argument("--sizes", type=float, nargs="*", default=list(CPU_SIZES))
     parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--concurrent", type=int, default=1,
+                        help="CPU: train this many runs at once, threads split between them (sweep mode)")
     parser.add_argument("--gpu-steps", type=int, default=60)
     parser.add_argument("--no-compile", action="store_true", help="GPU: run eagerly")
     args = parser.parse_args()

@@ -47,11 +47,32 @@ def emit(payload: dict, as_json: bool, render: Callable[[], None] | None = None)
         render()
 
 
+#: Width of the tables when stdout is a pipe or a file and COLUMNS is not set. Rich would use 80
+#: columns there (or the width of the terminal the command was started from) and squash a wide
+#: table, cutting its numbers to "2.00…"; a file or ``less`` has no such limit, and 120 columns
+#: hold the widest tables (``compare``, ``data``, ``explain-gap``) whole.
+PIPED_WIDTH = 120
+
+
+def console_width() -> int | None:
+    """The width to draw tables at: ``None`` (Rich's own choice: the terminal's width) on a
+    terminal, ``COLUMNS`` when set, :data:`PIPED_WIDTH` when writing to a pipe or a file."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        return None
+    return PIPED_WIDTH
+
+
 def console():
-    """A Rich console on stdout (imported lazily: rich costs startup time)."""
+    """A Rich console on stdout, :func:`console_width` wide (imported lazily: rich costs startup time)."""
     from rich.console import Console
 
-    return Console()
+    return Console(width=console_width())
 
 
 def number(text: str, name: str, **kwargs) -> float:
@@ -59,6 +80,15 @@ def number(text: str, name: str, **kwargs) -> float:
     from scalinglab.core.units import parse_number
 
     return parse_number(text, name=name, **kwargs)
+
+
+def price_per_hour(text: str | None, name: str = "--price") -> float | None:
+    """Parse a price in USD per GPU-hour, or ``None`` (use the catalog's default).
+
+    0 is a real answer (hardware you own: "just tell me the time") and costs $0; negatives,
+    NaN and inf raise ScalingLabError.
+    """
+    return None if text is None else number(text, name, allow_zero=True)
 
 
 def fraction(text: str, name: str) -> float:

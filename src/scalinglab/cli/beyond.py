@@ -7,8 +7,6 @@ builds one payload dict and prints it as one JSON object (``--json``) or as Rich
 
 from __future__ import annotations
 
-import warnings
-
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, figure_path, number, save_figure
@@ -28,6 +26,28 @@ def _fmt(value) -> str:
     from scalinglab.core.units import format_number
 
     return "-" if value is None else format_number(value)
+
+
+def _amount(value, decimals: int = 1) -> str:
+    """An amount in a fixed unit (GB, ms, tokens/s): grouped digits, scientific when huge or tiny."""
+    from scalinglab.core.units import format_amount
+
+    return "-" if value is None else format_amount(value, decimals)
+
+
+def _table(title: str, columns, text=()):
+    """A Rich table whose ``text`` columns (names, labels) are left-aligned and wrap, and whose
+    other columns (numbers) are right-aligned and never wrap: on a narrow console the labels
+    give up width, so a number is never cut to ``2.00…``."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        if column in text:
+            table.add_column(column, justify="left", overflow="fold")
+        else:
+            table.add_column(column, justify="right", no_wrap=True)
+    return table
 
 
 # ----- emergence ---------------------------------------------------------------------------------
@@ -101,15 +121,12 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
         from scalinglab.laws.downstream import SigmoidAccuracyFit
 
         x, y = read_loss_accuracy(fit_path)
-        with warnings.catch_warnings():
-            # scipy's "covariance could not be estimated" is not a user mistake; keep stderr clean
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            warnings.filterwarnings("ignore", message="Covariance of the parameters")
-            fit = SigmoidAccuracyFit(baseline=baseline).fit(x, y)
+        fit = SigmoidAccuracyFit(baseline=baseline).fit(x, y)  # raises no scipy warnings
         payload["fit"] = {
             "form": "accuracy = a / (1 + exp(-k (loss - L0))) + b  (OLMo ladder step 2)",
             **fit.law_.as_dict(), "rmse": fit.rmse_, "n_points": fit.n_points_,
             "baseline": baseline, "file": fit_path,
+            "covariance_estimated": fit.covariance_estimated_, "warnings": fit.warnings_,
         }
         if loss is not None:
             payload["fit"]["loss"] = loss
@@ -118,14 +135,10 @@ def emergence_payload(params=None, flops=None, task=None, loss=None, tokens=None
 
 
 def _render_emergence(payload: dict) -> None:
-    from rich.table import Table
-
     out = console()
 
     def table(title, rows):
-        t = Table(title=title)
-        for col in ("#", "ability", "FLOPs", "params", "model"):
-            t.add_column(col)
+        t = _table(title, ("#", "ability", "FLOPs", "params", "model"), text=("ability", "model"))
         for r in rows:
             t.add_row(str(r["row"]), r["ability"], _fmt(r["flops"]), _fmt(r["params"]), r["model"])
         out.print(t)
@@ -153,6 +166,8 @@ def _render_emergence(payload: dict) -> None:
                   f"(RMSE {f['rmse']:.4f})")
         if "accuracy_at_loss" in f:
             out.print(f"Predicted accuracy at loss {f['loss']:.4f}: {f['accuracy_at_loss']:.4f}")
+        for note in f["warnings"]:
+            out.print(f"[yellow]note: {note}[/yellow]")
     out.print(f"[dim]{payload['source']}. {payload['caveat']}[/dim]")
 
 
@@ -243,16 +258,13 @@ def data_payload(params=None, compute=None, law=None, unique_tokens=None, corpus
 
 
 def _render_data(payload: dict) -> None:
-    from rich.table import Table
-
     out = console()
-    t = Table(title=f"Tokens for N = {_fmt(payload['params'])} ({payload['law']})")
-    cols = ["regime", "tokens", "tokens/param", "loss", "% of web stock"]
+    # Two-line headers: the numbers under them are narrower, and an 80-column terminal needs the room.
+    cols = ["regime", "tokens", "tokens/\nparam", "loss", "% of web\nstock"]
     repeat = "unique_tokens" in payload
     if repeat:
-        cols += ["epochs", "repeat value", "loss penalty"]
-    for c in cols:
-        t.add_column(c, justify="left" if c == "regime" else "right")
+        cols += ["epochs", "repeat\nvalue", "loss\npenalty"]
+    t = _table(f"Tokens for N = {_fmt(payload['params'])} ({payload['law']})", cols, text=("regime",))
     for r in payload["regimes"]:
         cells = [r["regime"], _fmt(r["tokens"]), f"{r['tokens_per_param']:.1f}", f"{r['loss']:.4f}",
                  f"{100 * r['fraction_of_stock']:.3f}"]
@@ -262,9 +274,8 @@ def _render_data(payload: dict) -> None:
                       f"{rep['loss_penalty']:+.4f}"]
         t.add_row(*cells)
     out.print(t)
-    c = Table(title="Public corpora")
-    for col in ("corpus", "tokens", "tokenizer", "source"):
-        c.add_column(col)
+    c = _table("Public corpora", ("corpus", "tokens", "tokenizer", "source"),
+               text=("corpus", "tokenizer", "source"))
     for row in payload["corpora"]:
         c.add_row(row["name"], _fmt(row["tokens"]), row["tokenizer"], row["source"])
     out.print(c)
@@ -307,22 +318,24 @@ def data(
 
 # ----- compare -----------------------------------------------------------------------------------
 def _render_compare(payload: dict) -> None:
-    from rich.table import Table
-
     out = console()
-    t = Table(title=f"Dense vs MoE at C = {payload['flops']:.3g} FLOPs (Ludziejewski et al. 2025)")
-    for col in ("model", "active", "total", "tokens", "loss", "Δ loss", "FLOPs/token",
-                "weights", "GPUs", "decode ms/tok"):
-        t.add_column(col, justify="left" if col == "model" else "right")
-    for r in payload["moe"]:
+    # Training and serving are two tables: as one, ten columns need ~106 characters and an
+    # 80-column terminal cut every number to "2.00…".
+    moe = payload["moe"]
+    t = _table(f"Dense vs MoE at C = {payload['flops']:.3g} FLOPs (Ludziejewski et al. 2025)",
+               ("model", "active", "total", "tokens", "loss", "Δ loss"), text=("model",))
+    for r in moe:
         t.add_row(r["name"], _fmt(r["active_params"]), _fmt(r["total_params"]), _fmt(r["tokens"]),
-                  f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}",
-                  f"{r['inference_flops_per_token']:.3g}", f"{r['weight_bytes'] / 1e9:.1f} GB",
-                  str(r["gpus_to_hold_weights"]), f"{r['decode_ms_per_token']:.2f}")
+                  f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}")
     out.print(t)
-    g = Table(title="Granularity (Krajewski et al. 2024, E = 64)")
-    for col in ("model", "active", "total", "tokens", "loss", "Δ loss"):
-        g.add_column(col, justify="left" if col == "model" else "right")
+    s = _table(f"Dense vs MoE: serving 16-bit weights on {moe[0]['gpu']}, batch 1",
+               ("model", "FLOPs/token", "weights", "GPUs", "decode ms/tok"), text=("model",))
+    for r in moe:
+        s.add_row(r["name"], f"{r['inference_flops_per_token']:.3g}", f"{_amount(r['weight_bytes'] / 1e9)} GB",
+                  f"{r['gpus_to_hold_weights']:,}", _amount(r["decode_ms_per_token"], 2))
+    out.print(s)
+    g = _table("Granularity (Krajewski et al. 2024, E = 64)",
+               ("model", "active", "total", "tokens", "loss", "Δ loss"), text=("model",))
     for r in payload["granularity"]:
         g.add_row(r["name"], _fmt(r["active_params"]), _fmt(r["total_params"]), _fmt(r["tokens"]),
                   f"{r['loss']:.4f}", f"{r['loss_vs_dense']:+.4f}")
@@ -333,12 +346,11 @@ def _render_compare(payload: dict) -> None:
               "tokenizer and parameter count), so dense optima differ between tables; compare MoE "
               "rows with the dense row above them. --law sets the dense model served below.[/dim]")
     q = payload["quantized"]
-    qt = Table(title=f"Serving the dense optimum N = {_fmt(q['params'])} ({q['law']}) by bit width")
-    for col in ("bits", "weights", "GPUs", "decode ms/tok", "tokens/s", "N_eff/N if trained"):
-        qt.add_column(col, justify="right")
+    qt = _table(f"Serving the dense optimum N = {_fmt(q['params'])} ({q['law']}) by bit width",
+                ("bits", "weights", "GPUs", "decode ms/tok", "tokens/s", "N_eff/N if trained"))
     for r in q["rows"]:
-        qt.add_row(f"{r['bits']:g}", f"{r['weight_bytes'] / 1e9:.1f} GB", str(r["gpus_to_hold_weights"]),
-                   f"{r['decode_ms_per_token']:.2f}", f"{r['decode_tokens_per_s']:.0f}",
+        qt.add_row(f"{r['bits']:g}", f"{_amount(r['weight_bytes'] / 1e9)} GB", f"{r['gpus_to_hold_weights']:,}",
+                   _amount(r["decode_ms_per_token"], 2), _amount(r["decode_tokens_per_s"], 0),
                    f"{r['weights_only_effective_param_fraction_if_trained_at_this_precision']:.3f}")
     out.print(qt)
     for note in q["notes"]:
@@ -422,13 +434,10 @@ def gap_payload(laws: list[str]) -> dict:
 
 
 def _render_gap(payload: dict) -> None:
-    from rich.table import Table
-
     out = console()
-    t = Table(title="Kaplan's set-up in a Chinchilla world: fitted N* ∝ C^x")
-    for col in ("law", "non-embedding x", "total x", "law's own a", "small-scale limit",
-                "large-scale limit"):
-        t.add_column(col, justify="left" if col == "law" else "right")
+    t = _table("Kaplan's set-up in a Chinchilla world: fitted N* ∝ C^x",
+               ("law", "non-embedding\nx", "total x", "law's\nown a", "small-scale\nlimit",
+                "large-scale\nlimit"), text=("law",))
     for r in payload["runs"]:
         t.add_row(r["law"], f"{r['non_embedding_exponent']:.4f}", f"{r['total_exponent']:.4f}",
                   f"{r['chinchilla_exponent']:.4f}", f"{r['limits']['small_scale']:.4f}",
@@ -436,9 +445,8 @@ def _render_gap(payload: dict) -> None:
     out.print(t)
     out.print(f"Reported: Kaplan 2020 {payload['kaplan_reported']}; Chinchilla "
               + ", ".join(f"{k} {v}" for k, v in payload["chinchilla_reported"].items()))
-    p = Table(title="Porian et al. 2024: the exponent as each fix is applied")
-    for col in ("step", "OWT2", "RefinedWeb"):
-        p.add_column(col, justify="left" if col == "step" else "right")
+    p = _table("Porian et al. 2024: the exponent as each fix is applied", ("step", "OWT2", "RefinedWeb"),
+               text=("step",))
     for r in payload["porian"]:
         p.add_row(r["step"], f"{r['owt2']:.3f}", f"{r['refinedweb']:.3f}")
     out.print(p)

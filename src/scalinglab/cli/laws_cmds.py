@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.core.units import format_amount
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.registry import DEFAULT_LAW
 
@@ -73,7 +74,7 @@ def predict(
         console().print(
             f"[bold]{payload['law']}[/bold]: N = {fmt(payload['params'])} "
             f"({payload['params_convention']} params), D = {fmt(payload['tokens'])} tokens "
-            f"({payload['tokens_per_param']:.1f} tokens/param), C = 6ND = {payload['flops']:.3g} FLOPs\n"
+            f"({format_amount(payload['tokens_per_param'])} tokens/param), C = 6ND = {payload['flops']:.3g} FLOPs\n"
             f"predicted loss [bold]{payload['loss']:.4f}[/bold] nats/token\n"
             f"[dim]{payload['source']}[/dim]"
         )
@@ -124,7 +125,7 @@ def _render_optimal(payload: dict) -> None:
     out.print(
         f"[bold]{payload['law']}[/bold] at C = {payload['flops']:.3g} FLOPs: "
         f"N_opt = [bold]{fmt(payload['params'])}[/bold], D_opt = [bold]{fmt(payload['tokens'])}[/bold] "
-        f"({payload['tokens_per_param']:.1f} tokens/param), loss {payload['loss']:.4f} nats/token "
+        f"({format_amount(payload['tokens_per_param'])} tokens/param), loss {payload['loss']:.4f} nats/token "
         f"(N ∝ C^{payload['a']:.3f}, D ∝ C^{payload['b']:.3f})"
     )
     table = Table(title="Ways to spend the budget")
@@ -132,7 +133,7 @@ def _render_optimal(payload: dict) -> None:
         table.add_column(column, justify="left" if column == "configuration" else "right")
     for row in payload["configurations"]:
         table.add_row(row["name"], fmt(row["params"]), fmt(row["tokens"]),
-                      f"{row['tokens_per_param']:.1f}", f"{row['loss']:.4f}",
+                      format_amount(row['tokens_per_param']), f"{row['loss']:.4f}",
                       f"{row['loss_vs_optimum']:+.4f}")
     out.print(table)
     out.print(f"[dim]{payload['source']}; N counts {payload['params_convention']} parameters[/dim]")
@@ -141,7 +142,7 @@ def _render_optimal(payload: dict) -> None:
         out.print(
             f"[bold]Inference-aware[/bold] (Sardana et al.; {fmt(inf['inference_tokens'])} lifetime "
             f"inference tokens, same loss {inf['target_loss']:.4f}): N = {fmt(inf['params'])}, "
-            f"D = {fmt(inf['tokens'])} ({inf['tokens_per_param']:.1f} tokens/param); total FLOPs "
+            f"D = {fmt(inf['tokens'])} ({format_amount(inf['tokens_per_param'])} tokens/param); total FLOPs "
             f"{inf['total_flops']:.3g} vs {inf['chinchilla']['total_flops']:.3g} for the "
             f"Chinchilla-optimal model ({100 * inf['saving_fraction']:.1f}% saved)"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number, price_per_hour
 from scalinglab.errors import ScalingLabError
 
 # ----- shared option parsing --------------------------------------------------------------------
@@ -46,13 +46,21 @@ def _shape(layers, d_model, heads, kv_heads=None, d_ff=None, vocab="50257", ctx=
 
 
 def _gb(value) -> str:
-    return "—" if value is None else f"{value / 1e9:,.2f} GB"
+    return "—" if value is None else f"{_amount(value / 1e9, 2)} GB"
 
 
 def _fmt(value) -> str:
     from scalinglab.core.units import format_number
 
     return "—" if value is None else format_number(value)
+
+
+def _amount(value, decimals: int = 1) -> str:
+    """An amount in a fixed unit (hours, days, dollars): grouped digits, or scientific notation
+    when huge or tiny, so a 1e30-FLOP budget does not print 12-digit GPU-hours."""
+    from scalinglab.core.units import format_amount
+
+    return "—" if value is None else format_amount(value, decimals)
 
 
 def _table(title: str, rows, columns=("", "")):
@@ -200,7 +208,7 @@ def plan(
 
     result = train_plan(
         params=n, tokens=d, gpu=accelerator, gpus=_int(gpus, "--gpus"), mfu=fraction(mfu, "--mfu"),
-        dtype=dtype, price_per_gpu_hour=None if price is None else number(price, "--price"),
+        dtype=dtype, price_per_gpu_hour=price_per_hour(price),
         flops=c, convention=convention, shape=shape,
     )
     memory = None
@@ -218,14 +226,17 @@ def plan(
 
     def render():
         out = console()
-        cost = "—" if result.cost_usd is None else f"${result.cost_usd:,.0f}"
+        cost = "—" if result.cost_usd is None else f"${_amount(result.cost_usd, 0)}"
         rows = [
             ("model", f"{_fmt(result.params)} params × {_fmt(result.tokens)} tokens", ""),
-            ("training compute", f"{result.flops:.3e} FLOPs", f"{result.pf_days:,.1f} PF-days ({result.convention})"),
-            ("device", f"{result.gpus} × {result.gpu}", f"{result.dtype} dense peak {result.peak / 1e12:,.1f} TFLOP/s"),
+            ("training compute", f"{result.flops:.3e} FLOPs",
+             f"{_amount(result.pf_days)} PF-days ({result.convention})"),
+            ("device", f"{result.gpus:,} × {result.gpu}",
+             f"{result.dtype} dense peak {_amount(result.peak / 1e12)} TFLOP/s"),
             ("MFU", f"{result.mfu:.1%}", "default 40%; public runs reach 14-51%, median ~35%"),
-            ("GPU-hours", f"{result.gpu_hours:,.0f}", ""),
-            ("wall-clock", f"{result.wall_clock_days:,.1f} days", f"on {result.gpus} device{'s' if result.gpus != 1 else ''}"),
+            ("GPU-hours", _amount(result.gpu_hours, 0), ""),
+            ("wall-clock", f"{_amount(result.wall_clock_days)} days",
+             f"on {result.gpus:,} device{'s' if result.gpus != 1 else ''}"),
             ("cost", cost, result.price_source if result.price_per_gpu_hour is None
              else f"${result.price_per_gpu_hour:g}/GPU-h, {result.price_source}"),
         ]
@@ -270,8 +281,10 @@ def hardware(
         from rich.table import Table
 
         table = Table(title="Accelerators (dense peak TFLOP/s; '—' = no hardware support)", title_justify="left")
-        for column in ("name", *DTYPES, "GB", "GB/s", "$/h"):
-            table.add_column(column, justify="left" if column == "name" else "right")
+        # Numbers never wrap; on a narrow terminal the names fold instead of losing characters.
+        table.add_column("name", overflow="fold")
+        for column in (*DTYPES, "GB", "GB/s", "$/h"):
+            table.add_column(column, justify="right", no_wrap=True)
         for acc in chosen:
             peaks = [f"{acc.peak_flops[d] / 1e12:g}" if d in acc.peak_flops else "—" for d in DTYPES]
             price = "—" if acc.price_per_hour is None else f"{acc.price_per_hour:.2f}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number
+from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number, price_per_hour
 
 
 @app.command()
@@ -37,7 +37,7 @@ def report(
         gpu=gpu,
         gpus=int(number(gpus, "--gpus", integer=True)),
         mfu=fraction(mfu, "--mfu"),
-        price_per_gpu_hour=None if price is None else number(price, "--price"),
+        price_per_gpu_hour=price_per_hour(price),
         bootstrap=int(number(bootstrap, "--bootstrap", integer=True, allow_zero=True)),
         seed=int(number(seed, "--seed", integer=True, allow_zero=True)),
         holdout=int(number(holdout, "--holdout", integer=True, allow_zero=True)),

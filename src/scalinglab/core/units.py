@@ -50,7 +50,7 @@ def parse_number(text, *, name: str = "value", allow_zero: bool = False, integer
         if shown.lower() in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
             raise ScalingLabError(f"{name}: {shown!r} is not a finite number")
         if shown.startswith("-"):
-            raise ScalingLabError(f"{name}: {shown!r} is negative; it must be positive")
+            raise ScalingLabError(f"{name}: {shown!r} is negative; it must be {_wanted(allow_zero)}")
         match = _NUMBER.match(shown.lstrip("+"))
         if not match:
             raise ScalingLabError(
@@ -64,7 +64,7 @@ def parse_number(text, *, name: str = "value", allow_zero: bool = False, integer
     if not math.isfinite(value):
         raise ScalingLabError(f"{name}: {shown} is not a finite number")
     if value < 0:
-        raise ScalingLabError(f"{name}: {shown} is negative; it must be positive")
+        raise ScalingLabError(f"{name}: {shown} is negative; it must be {_wanted(allow_zero)}")
     if value == 0 and not allow_zero:
         raise ScalingLabError(f"{name}: must be greater than zero, got {shown}")
     if integer:
@@ -74,10 +74,17 @@ def parse_number(text, *, name: str = "value", allow_zero: bool = False, integer
     return value
 
 
+def _wanted(allow_zero: bool) -> str:
+    """What a number that may (or may not) be zero must be, for the error message."""
+    return "0 or more" if allow_zero else "positive"
+
+
 def format_number(value: float, digits: int = 3) -> str:
     """Print a count the way people say it: ``70B``, ``1.4T``, ``2.5M``; tiny or huge as ``3.14e23``."""
     if value is None or not math.isfinite(value):
         return str(value)
+    # Round to the digits shown before choosing the suffix: 999.6e9 reads 1T, not 1e+03B.
+    value = float(f"{value:.{digits}g}")
     magnitude = abs(value)
     for suffix, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
         if 1 <= magnitude / scale < 1000:
@@ -85,6 +92,42 @@ def format_number(value: float, digits: int = 3) -> str:
     if magnitude >= 1e15 or (0 < magnitude < 1e-2):
         return f"{value:.{digits}g}" if "e" in f"{value:.{digits}g}" else f"{value:.{digits - 1}e}"
     return f"{value:.{digits}g}"
+
+
+#: Amounts at or above this print in scientific notation: "1,747,692,204,029" is not readable.
+AMOUNT_SCIENTIFIC_FROM = 1e9
+
+
+def format_amount(value: float, decimals: int = 1, digits: int = 3) -> str:
+    """Print an amount in a fixed unit (GPU-hours, days, dollars, PF-days, GB) for a table.
+
+    Parameters
+    ----------
+    value : float
+        The amount.
+    decimals : int
+        Decimals in the everyday range, where digits are grouped: ``1,022,362`` (0), ``21.3`` (1).
+    digits : int
+        Significant digits where fixed decimals would mislead: huge amounts (from
+        :data:`AMOUNT_SCIENTIFIC_FROM` up) print as ``7.02e+11``, and amounts below 1, which
+        fixed decimals would round towards 0, as ``0.000702`` or ``1.16e-05``.
+
+    Returns
+    -------
+    str
+        At most about 15 characters whatever the magnitude; 0 prints as ``0`` (with
+        ``decimals`` decimals).
+    """
+    if value is None or not math.isfinite(value):
+        return str(value)
+    magnitude = abs(value)
+    if magnitude == 0:
+        return f"{0:.{decimals}f}"
+    if magnitude >= AMOUNT_SCIENTIFIC_FROM:
+        return f"{value:.{digits - 1}e}"
+    if magnitude < 1:
+        return f"{value:.{digits}g}"
+    return f"{value:,.{decimals}f}"
 
 
 def flops_to_pf_days(flops: float) -> float:

@@ -201,20 +201,37 @@ def _xy(x, y, xname, yname, minimum):
     return xa, ya
 
 
+#: What :attr:`SigmoidAccuracyFit.warnings_` / :attr:`ErrorLawFit.warnings_` say when scipy could
+#: not estimate the covariance of the fitted parameters (its OptimizeWarning).
+NO_COVARIANCE = ("the data do not pin down every parameter (as few points as parameters, a flat "
+                 "curve, or a jump with no points on the slope): the covariance of the parameters "
+                 "could not be estimated, and other curves fit these points as well; add points "
+                 "where the curve changes")
+
+
 def _best_curve_fit(f, x, y, starts):
-    """Least-squares fit of ``f`` from each start in turn: ``(sse, params)`` of the finite fit with
-    the lowest SSE (the earliest start wins a tie), or None when no start converged."""
-    from scipy.optimize import curve_fit
+    """Least-squares fit of ``f`` from each start in turn: ``(sse, params, covariance_ok)`` of the
+    finite fit with the lowest SSE (the earliest start wins a tie), or None when no start
+    converged. ``covariance_ok`` is False when scipy could not estimate the parameters'
+    covariance (it would warn "Covariance of the parameters could not be estimated")."""
+    import warnings
+
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     best = None
     for p0 in starts:
-        try:
-            popt, _ = curve_fit(f, x, y, p0=p0, maxfev=20000)
-        except RuntimeError:
-            continue
-        sse = float(np.sum((f(x, *popt) - y) ** 2))
+        with warnings.catch_warnings():
+            # scipy's OptimizeWarning is read from the covariance below and reported as a fitted
+            # attribute; overflow in exp at a trial point the optimizer then rejects is not news.
+            warnings.simplefilter("ignore", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                popt, pcov = curve_fit(f, x, y, p0=p0, maxfev=20000)
+            except RuntimeError:
+                continue
+            sse = float(np.sum((f(x, *popt) - y) ** 2))
         if np.all(np.isfinite(popt)) and (best is None or sse < best[0]):
-            best = (sse, popt)
+            best = (sse, popt, bool(np.all(np.isfinite(pcov))))
     return best
 
 
@@ -230,6 +247,23 @@ class SigmoidAccuracyFit:
     ----------
     baseline : float
         Chance accuracy of the task (0.25 for 4-way multiple choice).
+
+    Attributes
+    ----------
+    law_ : SigmoidAccuracyLaw
+        The fitted curve; ``a_``, ``L0_``, ``k_``, ``b_`` are its parameters.
+    rmse_ : float
+        Root-mean-square error of the fit (accuracy units).
+    n_points_ : int
+        Pairs fitted.
+    covariance_estimated_ : bool
+        False when the covariance of the parameters could not be estimated: with only four
+        points, a flat accuracy curve or a jump with no points on its slope, the data do not pin
+        down the four parameters and the fitted curve is one of many that fit as well. No scipy
+        warning is raised for it.
+    warnings_ : list of str
+        Plain-language notes about the fit (empty when there is nothing to say); see
+        :data:`NO_COVARIANCE`.
     """
 
     def __init__(self, baseline: float = 0.25):
@@ -250,11 +284,13 @@ class SigmoidAccuracyFit:
         if best is None:
             raise ScalingLabError("the sigmoid fit did not converge from any start; "
                                   "check that accuracy varies with loss")
-        sse, (a, l0, k, b) = best
+        sse, (a, l0, k, b), covariance_ok = best
         self.law_ = SigmoidAccuracyLaw(a=float(a), L0=float(l0), k=float(k), b=float(b))
         self.a_, self.L0_, self.k_, self.b_ = self.law_.a, self.law_.L0, self.law_.k, self.law_.b
         self.rmse_ = math.sqrt(sse / x.size)
         self.n_points_ = int(x.size)
+        self.covariance_estimated_ = covariance_ok
+        self.warnings_ = [] if covariance_ok else [NO_COVARIANCE]
         return self
 
     def predict(self, loss):
@@ -268,7 +304,9 @@ class ErrorLawFit:
     """Fit Gadre et al.'s Err(L) = ε − k·exp(−γ·L) to your own (loss, error) pairs.
 
     Least squares from a few starts (γ ∈ {0.5, 1, 2}); fitted ``epsilon_``, ``k_``, ``gamma_``,
-    ``law_`` (an :class:`ErrorLaw`), ``rmse_``.
+    ``law_`` (an :class:`ErrorLaw`), ``rmse_``, and, as for :class:`SigmoidAccuracyFit`,
+    ``covariance_estimated_`` (False with three points or a flat curve, which do not pin down
+    the three parameters) and ``warnings_`` (plain-language notes; no scipy warning is raised).
     """
 
     def fit(self, loss, error) -> ErrorLawFit:
@@ -281,10 +319,12 @@ class ErrorLawFit:
         best = _best_curve_fit(f, x, y, starts)
         if best is None:
             raise ScalingLabError("the error-law fit did not converge; check the data")
-        sse, (eps, k, g) = best
+        sse, (eps, k, g), covariance_ok = best
         self.law_ = ErrorLaw(epsilon=float(eps), k=float(k), gamma=float(g), name="fitted")
         self.epsilon_, self.k_, self.gamma_ = self.law_.epsilon, self.law_.k, self.law_.gamma
         self.rmse_ = math.sqrt(sse / x.size)
+        self.covariance_estimated_ = covariance_ok
+        self.warnings_ = [] if covariance_ok else [NO_COVARIANCE]
         return self
 
     def predict(self, loss):

@@ -84,8 +84,10 @@ def _mfu(value) -> float:
 
 
 def _price(accelerator: Accelerator, price_per_gpu_hour) -> tuple[float | None, str]:
+    """The USD/GPU-hour to use and where it comes from: the user's (0 is fine: owned hardware
+    costs nothing per hour) or the catalog's dated default (``None`` when it has none)."""
     if price_per_gpu_hour is not None:
-        return parse_number(price_per_gpu_hour, name="price_per_gpu_hour"), "user-supplied"
+        return parse_number(price_per_gpu_hour, name="price_per_gpu_hour", allow_zero=True), "user-supplied"
     if accelerator.price_per_hour is None:
         return None, f"no default price for {accelerator.name}; pass a price per GPU-hour"
     label = f"approximate default: {accelerator.price_source}"
@@ -144,8 +146,9 @@ def train_plan(
     dtype : str
         Which dense peak to use: ``bf16`` (default), ``fp16``, ``fp8``, ``tf32``, ``fp32``.
     price_per_gpu_hour : float, optional
-        USD per device-hour; defaults to the catalog's dated approximate price (``None`` if it
-        has none, and then ``cost_usd`` is ``None``).
+        USD per device-hour, 0 included (hardware you own: then ``cost_usd`` is 0); defaults to
+        the catalog's dated approximate price (``None`` if it has none, and then ``cost_usd`` is
+        ``None``).
     flops : float, optional
         Training FLOPs, given directly (then ``params``/``tokens`` are optional and only reported).
     convention : str
@@ -226,6 +229,10 @@ def max_compute_for(
             raise ScalingLabError(
                 f"no default price for {accelerator.name}; pass price_per_gpu_hour to budget in dollars"
             )
+        if price == 0:
+            # Free device-hours make any dollar budget buy unlimited compute: no answer to give.
+            raise ScalingLabError("price_per_gpu_hour is 0, so a dollar budget buys unlimited compute; "
+                                  "budget in days or gpu_days instead")
         device_seconds = parse_number(usd, name="usd") / price * SECONDS_PER_HOUR
     return device_seconds * peak
 

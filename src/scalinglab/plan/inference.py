@@ -73,8 +73,12 @@ def decode_seconds_per_token(
 
 
 def cost_per_million_tokens(price_per_gpu_hour: float, gpus: int, tokens_per_s: float) -> float:
-    """USD per 1M generated tokens: $/GPU-h × gpus / (aggregate tokens/s × 3600) × 1e6."""
-    hourly = parse_number(price_per_gpu_hour, name="price_per_gpu_hour") * parse_number(gpus, name="gpus")
+    """USD per 1M generated tokens: $/GPU-h × gpus / (aggregate tokens/s × 3600) × 1e6.
+
+    A price of 0 (hardware you own) is accepted and gives 0.
+    """
+    hourly = (parse_number(price_per_gpu_hour, name="price_per_gpu_hour", allow_zero=True)
+              * parse_number(gpus, name="gpus"))
     return hourly / (parse_number(tokens_per_s, name="tokens_per_s") * SECONDS_PER_HOUR) * 1e6
 
 

@@ -46,12 +46,27 @@ def _render_status(payload: dict) -> None:
         out.print(f"  [red]corrupt[/red] {name} (not read; the run will be trained again)")
 
 
-def sweep_settings_from_options(config: str | None, options: dict) -> dict:
-    """Settings from an optional TOML file overridden by the command-line ``options``."""
-    from scalinglab.sweep.spec import load_settings, merge_settings
+#: Flags whose name is not ``--`` plus the setting's name with dashes.
+_FLAGS = {"span_decades": "--span"}
 
-    layers = [load_settings(config)] if config else []
-    return merge_settings(*layers, options)
+
+def _flag(key: str) -> str:
+    return _FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
+def sweep_settings_from_options(config: str | None, options: dict) -> dict:
+    """Settings from an optional TOML file overridden by the command-line ``options``.
+
+    A setting only the other kind of sweep reads (``--sizes`` on an IsoFLOP sweep, ``--budgets``
+    on a ladder) is refused rather than silently ignored.
+    """
+    from scalinglab.sweep.spec import check_kind_settings, load_settings, merge_settings
+
+    from_file = load_settings(config) if config else {}
+    settings = merge_settings(from_file, options)
+    check_kind_settings(settings["kind"], options, label=_flag)
+    check_kind_settings(settings["kind"], from_file, label=lambda key: f"{key} (in {config})")
+    return settings
 
 
 def run_payload(settings: dict, progress: bool = True, dry_run: bool = False,
@@ -65,6 +80,11 @@ def run_payload(settings: dict, progress: bool = True, dry_run: bool = False,
     out = settings["out"] or f"scalinglab-sweep-{design.design_id[:8]}"
     payload = {"directory": out, "design": _design_summary(design)}
     if dry_run:
+        from scalinglab.sweep.store import RunStore
+
+        # The refusal the real run would give (a file, or another design, at --out), without
+        # taking the lock or writing anything.
+        RunStore(out).check_design(design.as_dict())
         payload["runs"] = [_run_summary(r) for r in design.runs]
         return payload
     outcome = run_sweep(design, out, executor=settings["executor"], progress=progress,

@@ -3,7 +3,9 @@
 ``train`` builds a :class:`~scalinglab.train.config.TrainConfig` from its options (a shape from
 ``--params`` by the rule in :mod:`scalinglab.train.shapes`, or ``--layers/--d-model``), runs
 :func:`scalinglab.train.trainer.train` with a Rich progress bar (or silently with ``--json``), and
-prints the result. torch is imported inside the command, never at module import.
+prints the result. Before it starts, the run's duration is estimated from its FLOPs and a generous
+share of the device's peak; a run over a week is refused unless ``--force``. torch is imported
+inside the command, never at module import.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import typer
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
 from scalinglab.errors import ScalingLabError
 from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
+
+#: Longest estimated run ``train`` starts without ``--force``: a week. The estimate assumes a
+#: generous share of the device's peak, so a run refused by it would surely take longer.
+MAX_TRAIN_SECONDS = 7 * 24 * 3600.0
 
 
 def build_config(
@@ -85,6 +91,7 @@ def train(
     threads: int = typer.Option(None, "--threads", help="torch threads (default: torch's choice)."),
     out: str = typer.Option(None, "--out", help="Folder for checkpoint and result; resumes if it holds one."),
     checkpoint_every: int = typer.Option(0, "--checkpoint-every", help="Checkpoint every K steps (with --out)."),
+    force: bool = typer.Option(False, "--force", help="Train even if the run is estimated to take over 7 days."),
     as_json: bool = JSON_OPTION,
 ):
     """Train a GPT on real text and measure loss, throughput and MFU."""
@@ -100,7 +107,7 @@ def train(
     )
     from scalinglab.train.trainer import train as run
 
-    _preflight(config, out)
+    _preflight(config, out, force)
     if as_json:
         result = run(config, out_dir=out)
     else:
@@ -117,39 +124,63 @@ def train(
     emit(payload, as_json, render)
 
 
-def _preflight(config: TrainConfig, out: str | None) -> None:
-    """Catch user mistakes before the progress bar starts and before any tokenising or
-    allocating: an unusable --out, a missing or too short corpus, an absent device, a model too
-    large for this machine's memory."""
-    import os
-    from pathlib import Path
-
+def _preflight(config: TrainConfig, out: str | None, force: bool = False) -> None:
+    """Catch user mistakes before the progress bar starts: an unusable --out (checked before any
+    tokenising), a missing or too short corpus, an absent device, a model too large for this
+    machine's memory, and (unless ``force``) a run estimated to take longer than
+    :data:`MAX_TRAIN_SECONDS`."""
     from scalinglab.train.data import load_tokens
-    from scalinglab.train.trainer import resolve_device
+    from scalinglab.train.trainer import prepare_out_dir, resolve_device
 
-    if out is not None:
-        folder = Path(out)
-        if folder.exists() and not folder.is_dir():
-            raise ScalingLabError(f"--out: {out!r} is a file, not a folder")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ScalingLabError(f"--out: cannot create {out!r} ({exc.strerror or exc})") from None
-        if not os.access(folder, os.W_OK):
-            raise ScalingLabError(f"--out: cannot write into {out!r}")
+    prepare_out_dir(out, "--out")
     device = resolve_device(config.device)
     data = load_tokens(config.corpus, config.tokenizer, config.val_fraction)  # cached on disk
     data.check_context(config.ctx)
     if device == "cpu":
-        # fp32 weights, gradients and two Adam moments: 16 bytes a parameter, before activations.
-        need = 16 * config.shape(data.vocab).total_params
-        try:
-            have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (ValueError, OSError, AttributeError):
-            have = None
-        if have and need > have:
-            raise ScalingLabError(f"model too large for this machine: {need / 1e9:.3g} GB of weights, "
-                                  f"gradients and Adam state vs {have / 1e9:.3g} GB of memory")
+        _check_memory(config, data.vocab)
+    if not force:
+        _check_duration(config, device, data.vocab)
+
+
+def _check_memory(config: TrainConfig, vocab: int) -> None:
+    """Refuse a model whose weights, gradients and Adam state alone exceed this machine's memory."""
+    import os
+
+    # fp32 weights, gradients and two Adam moments: 16 bytes a parameter, before activations.
+    need = 16 * config.shape(vocab).total_params
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        have = None
+    if have and need > have:
+        raise ScalingLabError(f"model too large for this machine: {need / 1e9:.3g} GB of weights, "
+                              f"gradients and Adam state vs {have / 1e9:.3g} GB of memory")
+
+
+def _check_duration(config: TrainConfig, device: str, vocab: int) -> None:
+    """Refuse a run estimated to outlast :data:`MAX_TRAIN_SECONDS`, naming the estimate, the token
+    count that would fit and ``--force``. A device with no known peak is not estimated."""
+    from scalinglab.core.units import format_number
+    from scalinglab.train.trainer import ESTIMATE_PEAK_SHARE, estimate_seconds
+
+    seconds, rate = estimate_seconds(config, device, vocab)
+    if seconds is None or seconds <= MAX_TRAIN_SECONDS:
+        return
+    fits = config.trained_tokens * MAX_TRAIN_SECONDS / seconds
+    raise ScalingLabError(
+        f"this run would take about {_duration(seconds)} ({config.trained_tokens:.3g} tokens at an "
+        f"assumed {rate / 1e9:,.3g} GFLOP/s, {ESTIMATE_PEAK_SHARE[device]:g} x this {device}'s "
+        f"peak); the limit is {_duration(MAX_TRAIN_SECONDS)}: ask for fewer --tokens (about "
+        f"{format_number(fits)} fit) or add --force"
+    )
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the largest unit that keeps the number at least 1 (``3.2 hours``)."""
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} seconds"
 
 
 def _run_with_progress(run, config: TrainConfig, out):

@@ -50,6 +50,41 @@ DEFAULTS = {
 }
 
 
+#: Settings that only one kind of sweep reads; the other kind would silently ignore them.
+KIND_SETTINGS = {"budgets": "isoflop", "sizes_per_budget": "isoflop", "span_decades": "isoflop",
+                 "prior_law": "isoflop", "sizes": "ladder", "multiples": "ladder"}
+
+
+def check_kind_settings(kind: str, given: dict, label=None) -> None:
+    """Refuse a setting in ``given`` that only the other kind of sweep reads.
+
+    ``given`` must hold only what the person set (one layer before :func:`merge_settings` adds
+    the defaults; ``None`` means unset), so a default such as ``multiples`` is never blamed.
+
+    Parameters
+    ----------
+    kind : str
+        The sweep's kind after merging; an unknown kind is left to :func:`build_design` to name.
+    given : dict
+        One settings layer: a sweep file's keys or the command-line options.
+    label : callable, optional
+        ``label(key)`` names the setting in the message (e.g. its command-line flag).
+
+    Raises
+    ------
+    ScalingLabError
+        Naming the first such setting and the kind it applies to.
+    """
+    if kind not in ("isoflop", "ladder"):
+        return
+    for key, value in given.items():
+        owner = KIND_SETTINGS.get(key)
+        if value is not None and owner not in (None, kind):
+            name = label(key) if label else key
+            raise ScalingLabError(f"{name} applies only to {owner} sweeps, and this sweep's kind is "
+                                  f"{kind}: drop it, or set the kind to {owner}")
+
+
 def load_settings(path) -> dict:
     """Read a sweep TOML file into a settings dict (only the keys it sets).
 

@@ -203,8 +203,7 @@ class RunStore:
         """
         import fcntl
 
-        if self.directory.exists() and not self.directory.is_dir():
-            raise ScalingLabError(f"{self.directory} is a file, not a sweep folder; choose another --out")
+        self._check_not_a_file()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle = open(self.directory / ".lock", "a+")
@@ -228,6 +227,10 @@ class RunStore:
         self._lock_handle = handle
         self._remove_temporaries()
 
+    def _check_not_a_file(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ScalingLabError(f"{self.directory} is a file, not a sweep folder; choose another --out")
+
     def _remove_temporaries(self) -> None:
         """Delete temporary files a killed writer left behind (only the lock holder writes here)."""
         for folder in (self.directory, self.records_dir, self.failures_dir):
@@ -247,6 +250,32 @@ class RunStore:
             return None
         return unseal(self.design_path, DESIGN_FORMAT)
 
+    def check_design(self, design: dict) -> bool:
+        """Whether the folder already holds ``design``; writes nothing (``--dry-run`` uses it).
+
+        Returns
+        -------
+        bool
+            True if the folder holds this design, False if it holds none (or does not exist).
+
+        Raises
+        ------
+        ScalingLabError
+            If the folder is a file, or holds a design with another ``design_id`` (or a corrupt
+            ``sweep.json``): the refusals :meth:`lock` and :meth:`write_design` would give.
+        """
+        self._check_not_a_file()
+        existing = self.read_design()
+        if existing is None:
+            return False
+        if existing.get("design_id") != design.get("design_id"):
+            raise ScalingLabError(
+                f"{self.directory} already holds a different sweep (design "
+                f"{existing.get('design_id')}, {len(existing.get('runs', []))} runs); "
+                "two sweeps cannot share one folder: choose another --out"
+            )
+        return True
+
     def write_design(self, design: dict) -> None:
         """Store ``design`` (a :meth:`SweepDesign.as_dict`), refusing to mix two sweeps in one folder.
 
@@ -255,14 +284,7 @@ class RunStore:
         ScalingLabError
             If the folder already holds a design with another ``design_id``.
         """
-        existing = self.read_design()
-        if existing is not None:
-            if existing.get("design_id") != design.get("design_id"):
-                raise ScalingLabError(
-                    f"{self.directory} already holds a different sweep (design "
-                    f"{existing.get('design_id')}, {len(existing.get('runs', []))} runs); "
-                    "two sweeps cannot share one folder: choose another --out"
-                )
+        if self.check_design(design):
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.design_path, seal(design, DESIGN_FORMAT))

@@ -20,6 +20,11 @@ from scalinglab.errors import ScalingLabError
 #: The corpus a run uses when none is named (see :mod:`scalinglab.train.corpora` for why).
 DEFAULT_CORPUS = "python-stdlib"
 
+#: Most training tokens a run may ask for: the largest signed 64-bit count (about 9.2e18). Token
+#: and step counts are stored as int64 (the sweep's Parquet tables, torch), and no run comes within
+#: orders of magnitude of it, so a larger budget is a typo, not a plan.
+MAX_TOKENS = 2**63 - 1
+
 _DEVICES = ("cpu", "cuda", "auto")
 _DTYPES = ("fp32", "bf16")
 
@@ -71,7 +76,8 @@ class TrainConfig:
     val_fraction : float
         Fraction of the corpus' tokens held out for validation (the tail; never overlaps train).
     tokens : int
-        Training tokens. The run takes ``steps = tokens // (batch_size * ctx)`` optimizer steps.
+        Training tokens, at most :data:`MAX_TOKENS`. The run takes
+        ``steps = tokens // (batch_size * ctx)`` optimizer steps.
     batch_size : int
         Sequences per optimizer step.
     micro_batch_size : int, optional
@@ -155,6 +161,11 @@ class TrainConfig:
                 )
         if self.threads is not None:
             _positive_int("threads", self.threads)
+        if self.tokens > MAX_TOKENS:
+            raise ScalingLabError(
+                f"tokens: {self.tokens:.3g} is more than a run can count (at most {MAX_TOKENS:.3g}, "
+                "the largest 64-bit integer)"
+            )
         if self.tokens < self.tokens_per_step:
             raise ScalingLabError(
                 f"token budget {self.tokens:,} is below one batch of {self.tokens_per_step:,} tokens "

@@ -105,6 +105,87 @@ class TrainResult:
         return out
 
 
+def prepare_out_dir(out_dir, name: str = "out_dir") -> Path | None:
+    """Create the run's output folder (or accept an existing one) and check it is writable.
+
+    Called before any tokenising or allocating, so a bad folder fails in a moment, not after the
+    corpus is loaded. The CLI's ``train --out`` check is this function too.
+
+    Parameters
+    ----------
+    out_dir : path or None
+        The folder; ``None`` means the run writes nothing (returned as ``None``).
+    name : str
+        How the folder is named in error messages (``"--out"`` on the command line).
+
+    Returns
+    -------
+    Path or None
+
+    Raises
+    ------
+    ScalingLabError
+        If ``out_dir`` is a file, cannot be created (e.g. it lies under a file, or on a read-only
+        mount) or cannot be written into.
+    """
+    if out_dir is None:
+        return None
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise ScalingLabError(f"{name}: {str(out_dir)!r} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScalingLabError(f"{name}: cannot create {str(out_dir)!r} ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK):
+        raise ScalingLabError(f"{name}: cannot write into {str(out_dir)!r}")
+    return folder
+
+
+#: Shares of the device's peak that :func:`estimate_seconds` assumes a run reaches. Generous on
+#: purpose (small models reach far less), so the estimate errs short: a run refused as too long is
+#: surely too long.
+ESTIMATE_PEAK_SHARE = {"cpu": 0.5, "cuda": 0.4}
+
+
+def estimate_seconds(config: TrainConfig, device: str,
+                     vocab: int | None = None) -> tuple[float | None, float | None]:
+    """Rough wall time of ``config``'s training steps before it starts, and the FLOP/s assumed.
+
+    The run's ``"chinchilla"`` FLOPs over :data:`ESTIMATE_PEAK_SHARE` of the device's peak
+    (:func:`~scalinglab.train.peak.device_peak`: half the measured matmul peak on a CPU, 0.4 of
+    the catalog peak on a GPU). On a CPU this measures the peak with the run's thread count, which
+    :func:`train` would do at the end anyway (the measurement is cached per process), so the
+    estimate costs the run nothing.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    device : {"cpu", "cuda"}
+        The resolved device (:func:`resolve_device`).
+    vocab : int, optional
+        Vocabulary of the loaded corpus; defaults to the tokenizer's.
+
+    Returns
+    -------
+    (seconds, flops_per_s) : tuple
+        Both ``None`` when the device's peak is unknown (a GPU missing from the catalog).
+    """
+    previous_threads = torch.get_num_threads()
+    try:
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        # The same (dtype, threads) key the trainer passes, so its own call is a cache hit.
+        peak = device_peak(device, config.dtype, torch.get_num_threads())
+    finally:
+        torch.set_num_threads(previous_threads)
+    if not peak.flops_per_s:
+        return None, None
+    rate = ESTIMATE_PEAK_SHARE[device] * peak.flops_per_s
+    flops = config.trained_tokens * config.shape(vocab).flops_per_token(FLOPS_CONVENTION)
+    return flops / rate, rate
+
+
 def _flop_conventions():
     from scalinglab.core import architecture
 
@@ -175,8 +256,9 @@ def train(config: TrainConfig, out_dir=None, progress: Callable[[dict], None] | 
     config : TrainConfig
         The run.
     out_dir : path, optional
-        Folder for ``checkpoint.pt`` and ``result.json``. If it holds a checkpoint of the same
-        run, training resumes from it.
+        Folder for ``checkpoint.pt`` and ``result.json``, created if needed (checked before the
+        corpus is loaded, see :func:`prepare_out_dir`). If it holds a checkpoint of the same run,
+        training resumes from it.
     progress : callable, optional
         Called after every optimizer step with ``{step, steps, tokens, lr, train_loss, ...}``
         and after every evaluation with ``val_loss`` added.
@@ -198,6 +280,7 @@ def train(config: TrainConfig, out_dir=None, progress: Callable[[dict], None] | 
 
 def _train(config: TrainConfig, out_dir, progress) -> TrainResult:
     wall_start = time.perf_counter()
+    out = prepare_out_dir(out_dir)  # before the corpus is loaded: a bad folder fails at once
     device = resolve_device(config.device)
     threads = torch.get_num_threads()
     if device == "cuda":
@@ -219,10 +302,8 @@ def _train(config: TrainConfig, out_dir, progress) -> TrainResult:
     evaluate = _Evaluator(data, config, device, autocast)
 
     # ---- resume -------------------------------------------------------------------------------
-    out = Path(out_dir) if out_dir is not None else None
     start_step, curve, train_seconds, loss_sum, loss_count = 0, [], 0.0, 0.0, 0
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         ckpt_path = out / CHECKPOINT
         if ckpt_path.is_file():
             ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)

@@ -46,3 +46,12 @@ def corpus(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("corpus") / "code.txt"
     path.write_text("\n\n".join(f.read_text() for f in files))
     return path
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory):
+    """Point the tokenised-corpus cache (``SCALINGLAB_CACHE``) at a fresh folder for one module."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SCALINGLAB_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()

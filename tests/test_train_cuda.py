@@ -22,12 +22,7 @@ TINY = dict(n_layer=2, d_model=64, n_head=4, ctx=64, batch_size=16, lr=3e-3, war
             eval_tokens=8192, device="cuda", seed=0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SCALINGLAB_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("module_cache")  # tokenised corpora go to a temporary cache
 
 
 @pytest.mark.parametrize("dtype", ["fp32", "bf16"])

@@ -34,6 +34,21 @@ def _law_summary(law) -> dict:
             "params_convention": info.get("params_convention", "total")}
 
 
+def _extrapolation(law, params: float, tokens: float) -> dict:
+    """The law's fitted range and a note per quantity of (params, tokens) that leaves it."""
+    fitted = getattr(law, "fitted_range", None)
+    if fitted is None:
+        return {"fitted_range": None, "extrapolation": []}
+    return {"fitted_range": fitted.as_dict(), "extrapolation": fitted.notes(params, tokens)}
+
+
+def _print_extrapolation(out, payload: dict) -> None:
+    notes = payload.get("extrapolation", [])
+    if notes:
+        out.print(f"[yellow]extrapolating[/yellow] beyond the runs behind the law "
+                  f"({payload['fitted_range']['source']}): " + "; ".join(notes))
+
+
 # ----- predict ----------------------------------------------------------------------------------
 def predict_payload(params: float, tokens: float, law_name: str) -> dict:
     """Predicted loss of ``params`` parameters trained on ``tokens`` tokens under one law."""
@@ -55,6 +70,7 @@ def predict_payload(params: float, tokens: float, law_name: str) -> dict:
         "loss": _finite_loss(loss, f"params {params:g}, tokens {tokens:g}"),
         "loss_unit": "nats/token",
         **_law_summary(law),
+        **_extrapolation(law, params, tokens),
     }
 
 
@@ -78,6 +94,7 @@ def predict(
             f"predicted loss [bold]{payload['loss']:.4f}[/bold] nats/token\n"
             f"[dim]{payload['source']}[/dim]"
         )
+        _print_extrapolation(console(), payload)
 
     emit(payload, as_json, render)
 
@@ -107,6 +124,7 @@ def optimal_payload(compute: float, law_name: str, inference_tokens: float | Non
         "a": law.a,
         "b": law.b,
         **_law_summary(law),
+        **_extrapolation(law, best.params, best.tokens),
         "configurations": [row.as_dict() for row in rows],
     }
     if inference_tokens is not None or unique_tokens is not None:
@@ -137,6 +155,7 @@ def _render_optimal(payload: dict) -> None:
                       f"{row['loss_vs_optimum']:+.4f}")
     out.print(table)
     out.print(f"[dim]{payload['source']}; N counts {payload['params_convention']} parameters[/dim]")
+    _print_extrapolation(out, payload)
     if "inference_aware" in payload:
         inf = payload["inference_aware"]
         out.print(
@@ -189,13 +208,19 @@ def laws_command(as_json: bool = JSON_OPTION):
         from rich.table import Table
 
         table = Table(title="Scaling-law presets")
-        for column in ("name", "constants", "N counts"):
+        from scalinglab.core.units import format_number as fmt
+
+        for column in ("name", "constants", "N counts", "fitted on (N; D)"):
             table.add_column(column)
-        skip = {"name", "source", "form", "params_convention", "a", "b"}
+        skip = {"name", "source", "form", "params_convention", "a", "b", "fitted_range"}
         for row in payload["laws"]:
             constants = ", ".join(f"{k}={v:.6g}" if isinstance(v, (int, float)) else f"{k}={v}"
                                   for k, v in row.items() if k not in skip)
-            table.add_row(row["name"], constants, row["params_convention"])
+            fitted = row.get("fitted_range")
+            span = ("—" if fitted is None else
+                    f"{fmt(fitted['params'][0])}-{fmt(fitted['params'][1])}; "
+                    f"{fmt(fitted['tokens'][0])}-{fmt(fitted['tokens'][1])}")
+            table.add_row(row["name"], constants, row["params_convention"], span)
         out = console()
         out.print(table)
         for row in payload["laws"]:

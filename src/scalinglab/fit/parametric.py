@@ -38,6 +38,7 @@ import numpy as np
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
 from scalinglab.laws.chinchilla import ParametricLaw
+from scalinglab.laws.ranges import FittedRange
 
 #: Hoffmann et al. 2022, App. D.2 [P]: the initialisation grid, 5·5·5·6·6 = 4,500 starts.
 HOFFMANN_GRID = {
@@ -478,8 +479,11 @@ class ChinchillaFit:
         if alpha <= 0 or beta <= 0:
             self.flags_.append(f"degenerate fit: alpha = {alpha:.4g}, beta = {beta:.4g} (a law needs both > 0)")
             self.converged_ = False
+        fitted_range = FittedRange(params=(float(n.min()), float(n.max())), tokens=(float(d.min()), float(d.max())),
+                                   source=f"the {n.size} runs fitted")
         self.law_ = ParametricLaw(E=math.exp(e_), A=math.exp(a_), B=math.exp(b_), alpha=float(alpha),
-                                  beta=float(beta), name=self.name, source=self._source())
+                                  beta=float(beta), name=self.name, source=self._source(),
+                                  fitted_range=fitted_range)
         problems, self.diagnostics_ = diagnose(self.law_, n, d, y, self.exponent_bounds,
                                                tied=self.tie_exponents, fixed_E=self.fixed_E)
         if not problems and self.converged_:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.ranges import FittedRange
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class ParametricLaw:
     beta: float
     name: str = "custom"
     source: str = ""
+    #: The runs the constants were fitted on (:mod:`scalinglab.laws.ranges`); ``None`` if unknown.
+    fitted_range: FittedRange | None = None
 
     # ----- the two questions ------------------------------------------------------------------
     def predict(self, params, tokens):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from scalinglab.core.units import PF_DAY_FLOPS
 from scalinglab.laws.chinchilla import Allocation, _out, _positive
+from scalinglab.laws.ranges import KAPLAN_RUNS, FittedRange
 
 SOURCE = "Kaplan et al. 2020 (arXiv 2001.08361)"
 
@@ -215,6 +216,8 @@ class KaplanLaw:
     D_c: float = JOINT_D_C
     name: str = "kaplan2020"
     source: str = f"{SOURCE}, Eq. 4.1 with Table 2 joint fit; allocation from Table 6"
+    #: The runs behind the fit, non-embedding parameters (Kaplan §1.2).
+    fitted_range: FittedRange | None = KAPLAN_RUNS
 
     def predict(self, params, tokens):
         """Predicted loss (nats/token) for ``params`` NON-embedding parameters on ``tokens`` tokens.

@@ -26,12 +26,13 @@ import math
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw
 from scalinglab.laws.kaplan import KaplanLaw
+from scalinglab.laws.ranges import CHINCHILLA_RUNS
 
 #: Hoffmann et al. 2022 (arXiv 2203.15556), Eq. 10 (Approach 3), rounded as printed [P].
 #: N total parameters including embeddings; loss in nats on MassiveText.
 HOFFMANN_2022 = ParametricLaw(
     E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28,
-    name="hoffmann2022",
+    name="hoffmann2022", fitted_range=CHINCHILLA_RUNS,
     source="Hoffmann et al. 2022 (arXiv 2203.15556), Eq. 10, rounded [P]",
 )
 
@@ -48,7 +49,7 @@ HOFFMANN_2022_UNROUNDED = ParametricLaw(
     B=math.exp(_HOFFMANN_UNROUNDED_LSE["b"]),
     alpha=_HOFFMANN_UNROUNDED_LSE["alpha"],
     beta=_HOFFMANN_UNROUNDED_LSE["beta"],
-    name="hoffmann2022-unrounded",
+    name="hoffmann2022-unrounded", fitted_range=CHINCHILLA_RUNS,
     source="Hoffmann et al. 2022, Eq. 10 unrounded (TeX source); "
            "epoch-research/analyzing-chinchilla data_analysis.ipynb cell 27 [P, code]",
 )
@@ -58,7 +59,7 @@ HOFFMANN_2022_UNROUNDED = ParametricLaw(
 #: ``epoch-research/analyzing-chinchilla`` ``data_analysis.ipynb`` cells 25-26 [P, code].
 EPOCH_2024 = ParametricLaw(
     E=1.816864, A=482.00572, B=2085.43420, alpha=0.34781303, beta=0.36585412,
-    name="epoch2024",
+    name="epoch2024", fitted_range=CHINCHILLA_RUNS,
     source="Besiroglu et al. 2024 (arXiv 2404.10102), MLE; "
            "epoch-research/analyzing-chinchilla data_analysis.ipynb cells 25-26 [P, code]",
 )
@@ -67,7 +68,7 @@ EPOCH_2024 = ParametricLaw(
 #: re-checked against the PDF. Moves losses by about 0.003 against ``epoch2024``.
 EPOCH_2024_ROUNDED = ParametricLaw(
     E=1.82, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658,
-    name="epoch2024-rounded",
+    name="epoch2024-rounded", fitted_range=CHINCHILLA_RUNS,
     source="Besiroglu et al. 2024 (arXiv 2404.10102), paper table, rounded [S, unverified]",
 )
 
@@ -119,7 +120,8 @@ def get_law(name: str = DEFAULT_LAW):
 
 
 def list_laws() -> list[dict]:
-    """Every preset as a dict: ``name``, ``source``, ``form``, ``params_convention`` and constants."""
+    """Every preset as a dict: ``name``, ``source``, ``form``, ``params_convention``, ``fitted_range``
+    (the runs behind the fit, or ``None``) and the constants."""
     rows = []
     for key in sorted(LAWS):
         law = LAWS[key]
@@ -128,6 +130,8 @@ def list_laws() -> list[dict]:
         row.setdefault("params_convention",
                        "total" if isinstance(law, ParametricLaw) else "see source")
         row["form"] = _FORMS.get(type(law).__name__, type(law).__name__)
+        fitted = getattr(law, "fitted_range", None)
+        row["fitted_range"] = None if fitted is None else fitted.as_dict()
         rows.append(row)
     return rows
 

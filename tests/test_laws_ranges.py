@@ -68,3 +68,16 @@ def test_a_fitted_law_knows_its_own_runs(epoch240):
     assert law.fitted_range.tokens == pytest.approx((epoch240["tokens"].min(), epoch240["tokens"].max()))
     assert law.fitted_range.notes(epoch240["params"].max() * 10, epoch240["tokens"].min())[0].startswith(
         f"N = {epoch240['params'].max() * 10:.3g} is 10x above")
+
+
+def test_fit_budget_says_how_far_its_optimum_extrapolates(capsys, chinchilla_fig4_csv):
+    # Epoch's 240 runs reach 1.62e10 parameters and 3.18e11 tokens; the Gopher-budget optimum of
+    # the refit (~73B parameters, ~1.3T tokens) lies above both.
+    payload = run_json(capsys, "fit", str(chinchilla_fig4_csv), "--drop-highest-loss", "5", "--budget", "5.76e23")
+    notes = payload["optimum"]["extrapolation"]
+    assert len(notes) == 2
+    assert notes[0].startswith(f"N = {payload['optimum']['params']:.3g} is ")
+    assert "above the largest model fitted (1.62e+10)" in notes[0]
+    assert "above the largest token count fitted (3.18e+11)" in notes[1]
+    inside = run_json(capsys, "fit", str(chinchilla_fig4_csv), "--drop-highest-loss", "5", "--budget", "1e20")
+    assert inside["optimum"]["extrapolation"] == []

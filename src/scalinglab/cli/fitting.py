@@ -95,7 +95,10 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload.update(est.as_dict())
         payload["method"] = ("Approach 3: " + est.law_.source)
         if budget is not None:
-            payload["optimum"] = est.law_.optimum(budget).as_dict()
+            best = est.law_.optimum(budget)
+            payload["optimum"] = best.as_dict()
+            # How far the allocation lies beyond the runs that were fitted, per quantity.
+            payload["optimum"]["extrapolation"] = est.law_.fitted_range.notes(best.params, best.tokens)
         if bootstrap:
             res = est.bootstrap(bootstrap, seed=seed, workers=workers, compute=budget)
             payload["bootstrap"] = res.as_dict()
@@ -222,6 +225,8 @@ def _render(payload):
         o = payload["optimum"]
         con.print(f"optimum at {o['flops']:.3g} FLOPs: N = {o['params']:.4g}, D = {o['tokens']:.4g} "
                   f"({o['tokens_per_param']:.1f} tokens/param)")
+        if o.get("extrapolation"):
+            con.print("[yellow]extrapolating[/yellow] beyond the runs fitted: " + "; ".join(o["extrapolation"]))
     if "holdout" in payload:
         h = payload["holdout"]
         con.print(f"extrapolation check: fitted on {h['n_train']} runs with {h['by']} ≤ {h['threshold']:.3g}, "

@@ -9,9 +9,33 @@ from scalinglab.errors import ScalingLabError
 
 __version__ = "0.1.0"
 
-# Seed-compatible façades (see ../shared/seeds/) are exposed lazily so that ``import scalinglab``
-# stays light; each name maps to the module that defines it.
+# The everyday API and the seed-compatible façades (see ../shared/seeds/) are exposed lazily so
+# that ``import scalinglab`` stays light; each name maps to the module that defines it.
 _LAZY = {
+    # core and laws
+    "TransformerShape": "scalinglab.core.architecture",
+    "get_accelerator": "scalinglab.core.hardware",
+    "get_law": "scalinglab.laws.registry",
+    "list_laws": "scalinglab.laws.registry",
+    "ParametricLaw": "scalinglab.laws.chinchilla",
+    # planning
+    "train_plan": "scalinglab.plan.budget",
+    "training_memory": "scalinglab.plan.memory",
+    # fitting
+    "read_runs": "scalinglab.runs",
+    "ChinchillaFit": "scalinglab.fit.parametric",
+    "IsoFLOPFit": "scalinglab.fit.isoflop",
+    "EnvelopeFit": "scalinglab.fit.envelope",
+    "SaturatingPowerLaw": "scalinglab.fit.powerlaw",
+    "extrapolation_check": "scalinglab.fit.validate",
+    # measuring (torch and ray load only when these are called). The training loop itself is
+    # ``scalinglab.train.train``: a top-level ``train`` would be shadowed by the subpackage.
+    "TrainConfig": "scalinglab.train.config",
+    "isoflop_design": "scalinglab.sweep.design",
+    "ladder_design": "scalinglab.sweep.design",
+    "run_sweep": "scalinglab.sweep.runner",
+    "write_report": "scalinglab.report",
+    # the seed documents' names
     "ScalingLawPredictor": "scalinglab.compat.predictor",
     "ComputeBudgetCalculator": "scalinglab.compat.budget",
     "ComputeEconomy": "scalinglab.compat.budget",

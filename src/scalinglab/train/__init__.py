@@ -1,10 +1,32 @@
 """Train small GPT models on real text (torch is imported only inside this package's modules).
 
-Importing ``scalinglab.train`` is light: :class:`TrainConfig` needs no torch. The model
-(:mod:`.model`), data (:mod:`.data`, :mod:`.corpora`, :mod:`.tokenizers`) and the training loop
-(:func:`scalinglab.train.trainer.train`) import torch when they are used.
+Importing ``scalinglab.train`` is light: :class:`TrainConfig` needs no torch. The training loop
+(``from scalinglab.train import train``), the model (``GPT``, ``KaplanTransformer``) and the shape
+rule (``shape_for_params``) load torch when first used::
+
+    from scalinglab.train import TrainConfig, train
+    result = train(TrainConfig(n_layer=2, d_model=64, n_head=2, tokens=2_000_000))
+    result.loss, result.tokens_per_s, result.mfu
 """
 
 from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
 
-__all__ = ["DEFAULT_CORPUS", "TrainConfig"]
+_LAZY = {
+    "train": "scalinglab.train.trainer",
+    "TrainResult": "scalinglab.train.trainer",
+    "GPT": "scalinglab.train.model",
+    "KaplanTransformer": "scalinglab.train.model",
+    "shape_for_params": "scalinglab.train.shapes",
+    "list_corpora": "scalinglab.train.corpora",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'scalinglab.train' has no attribute {name!r}")
+
+
+__all__ = ["DEFAULT_CORPUS", "TrainConfig", *_LAZY]

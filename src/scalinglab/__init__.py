@@ -5,6 +5,7 @@ so ``scalinglab plan`` answers in well under a second. Training (``scalinglab.tr
 distribution (``scalinglab.sweep`` with Ray) import their heavy dependencies lazily.
 """
 
+from scalinglab._lazy import lazy_attributes
 from scalinglab.errors import ScalingLabError
 
 __version__ = "0.1.0"
@@ -46,13 +47,6 @@ _LAZY = {
     "EfficiencyComparator": "scalinglab.compat.beyond",
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'scalinglab' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = ["ScalingLabError", "__version__", *_LAZY]

@@ -9,6 +9,7 @@ rule (``shape_for_params``) load torch when first used::
     result.loss, result.tokens_per_s, result.mfu
 """
 
+from scalinglab._lazy import lazy_attributes
 from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
 
 _LAZY = {
@@ -20,13 +21,6 @@ _LAZY = {
     "list_corpora": "scalinglab.train.corpora",
 }
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'scalinglab.train' has no attribute {name!r}")
-
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = ["DEFAULT_CORPUS", "TrainConfig", *_LAZY]

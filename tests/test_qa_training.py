@@ -57,6 +57,21 @@ def test_train_force_starts_a_long_run(no_training, corpus, capsys):
                 "--json")
 
 
+def test_resuming_a_long_run_needs_no_force(no_training, corpus, capsys, tmp_path):
+    # A folder with a checkpoint holds a run that was started (and checked, or forced) before.
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.pt").write_bytes(b"")
+    with pytest.raises(TrainingStarted):
+        run_cli(capsys, "train", *TINY_ARGS, "--corpus", str(corpus), "--tokens", "1e15", "--out", str(out),
+                "--json")
+    # Without the checkpoint the same command is refused.
+    (out / "checkpoint.pt").unlink()
+    code, _, err = run_cli(capsys, "train", *TINY_ARGS, "--corpus", str(corpus), "--tokens", "1e15",
+                           "--out", str(out), "--json")
+    assert code == 2 and "--force" in err
+
+
 def test_train_refuses_a_token_count_beyond_64_bits(no_training, corpus, capsys):
     code, out, err = run_cli(capsys, "train", *TINY_ARGS, "--corpus", str(corpus), "--tokens", "1e30",
                              "--json")

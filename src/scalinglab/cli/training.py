@@ -129,8 +129,10 @@ def _preflight(config: TrainConfig, out: str | None, force: bool = False) -> Non
     tokenising), a missing or too short corpus, an absent device, a model too large for this
     machine's memory, and (unless ``force``) a run estimated to take longer than
     :data:`MAX_TRAIN_SECONDS`."""
+    from pathlib import Path
+
     from scalinglab.train.data import load_tokens
-    from scalinglab.train.trainer import prepare_out_dir, resolve_device
+    from scalinglab.train.trainer import CHECKPOINT, prepare_out_dir, resolve_device
 
     prepare_out_dir(out, "--out")
     device = resolve_device(config.device)
@@ -138,7 +140,9 @@ def _preflight(config: TrainConfig, out: str | None, force: bool = False) -> Non
     data.check_context(config.ctx)
     if device == "cpu":
         _check_memory(config, data.vocab)
-    if not force:
+    # A folder holding a checkpoint resumes a run that already passed this check (or was forced).
+    resuming = out is not None and (Path(out) / CHECKPOINT).is_file()
+    if not force and not resuming:
         _check_duration(config, device, data.vocab)
 
 

@@ -3,7 +3,8 @@
 ``address=None`` starts a private local Ray that listens on loopback only (127.0.0.1, no
 dashboard) and is shut down afterwards; an address (``"auto"``, ``"ray://host:10001"``,
 ``"host:6379"``) joins an existing cluster and leaves it running. Each run asks for
-``cpus_per_run`` CPUs and, where the cluster has GPUs, one GPU; Ray retries a task whose worker
+``cpus_per_run`` CPUs and, where the cluster has GPUs, one GPU (none when every run is pinned to
+``device="cpu"``); Ray retries a task whose worker
 process died (``max_retries``) but not one that raised, since a training error would only recur.
 
 Results come back to the driver, which writes them into the store, so workers need no access to
@@ -92,7 +93,9 @@ class RayExecutor:
         try:
             gpus = self.gpus_per_run
             if gpus is None:
-                gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
+                # A GPU per run where the cluster has them, unless every run is pinned to the CPU.
+                cpu_only = all(str(t.get("config", {}).get("device", "auto")) == "cpu" for t in tasks)
+                gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and not cpu_only else 0
             remote = ray.remote(fn).options(num_cpus=self.cpus_per_run, num_gpus=gpus,
                                             max_retries=self.max_retries, retry_exceptions=False)
             refs = {}

@@ -49,6 +49,11 @@ class BootstrapResult:
         The full-data fit's values of the same quantities.
     n_resamples, n_failed : int
         Requested resamples; those whose refit failed or did not converge (excluded, reported).
+    n_too_few_unique : int
+        Of the failed, resamples with fewer than ``min_unique`` distinct runs: not refitted, since
+        duplicated runs add no information and a fit needs more distinct runs than parameters.
+    min_unique : int or None
+        Distinct runs a resample needs (free parameters + 1, as for the full fit).
     flags : list of str
         Signs that the runs do not determine the law (see :func:`spread_flags`); empty when none.
     """
@@ -62,6 +67,24 @@ class BootstrapResult:
     compute: float | None = None
     failures: list = field(default_factory=list)
     flags: list = field(default_factory=list)
+    n_too_few_unique: int = 0
+    min_unique: int | None = None
+
+    def __repr__(self) -> str:
+        # The default repr prints every sample array; show the counts and the 95% intervals.
+        parts = []
+        for name in self.samples:
+            try:
+                lo, hi = self.interval(name)
+            except ScalingLabError:
+                continue
+            parts.append(f"{name}=({lo:.4g}, {hi:.4g})")
+        budget = f", compute={self.compute:.3g}" if self.compute is not None else ""
+        skipped = (f" ({self.n_too_few_unique} with < {self.min_unique} distinct runs)"
+                   if self.n_too_few_unique else "")
+        return (f"BootstrapResult(n_resamples={self.n_resamples}, n_failed={self.n_failed}{skipped}, "
+                f"start={self.start!r}, seed={self.seed}{budget}, 95% intervals: {', '.join(parts)}, "
+                f"flags={len(self.flags)})")
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
         """Percentile interval of ``name`` at confidence ``level`` (e.g. 0.95 → 2.5th–97.5th)."""
@@ -87,6 +110,8 @@ class BootstrapResult:
         return {
             "n_resamples": self.n_resamples,
             "n_failed": self.n_failed,
+            "n_too_few_unique": self.n_too_few_unique,
+            "min_unique": self.min_unique,
             "seed": self.seed,
             "start": self.start,
             "level": level,
@@ -117,8 +142,20 @@ def _fit_chunk(args):
         return _fit_all(estimator, n, d, y, index_sets, start, compute, out)
 
 
+def _min_unique(estimator) -> int:
+    """Distinct runs a resample needs: more than the fit's free parameters, as ``fit`` demands."""
+    return estimator._n_parameters() + 1
+
+
 def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
+    need = _min_unique(estimator)
     for idx in index_sets:
+        # Duplicates pass fit()'s row count but carry no information: a resample of 7 runs with
+        # only 4 distinct ones would "determine" 5 parameters. Refused, counted as failed.
+        distinct = np.unique(idx).size
+        if distinct < need:
+            out.append((None, f"resample has {distinct} distinct runs, fewer than the {need} needed; not refitted"))
+            continue
         est = estimator.clone()
         try:
             est.fit(n[idx], d[idx], y[idx], start=start)
@@ -170,8 +207,12 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
     start : "warm", "grid", ParametricLaw or (a, b, e, alpha, beta)
     rng : "numpy" or "legacy" (Epoch's ``np.random.choice`` stream)
     """
-    from scalinglab.fit.parametric import as_arrays
+    from scalinglab.fit.parametric import ChinchillaFit, as_arrays
 
+    if not isinstance(estimator, ChinchillaFit):
+        what = f"the class {estimator.__name__}" if isinstance(estimator, type) else type(estimator).__name__
+        raise ScalingLabError(f"bootstrap() resamples a ChinchillaFit() instance, got {what} (EnvelopeFit "
+                              "bootstraps itself, n_bootstrap=; IsoFLOPFit gives t-intervals on a and b)")
     if isinstance(runs, tuple):
         n, d, y = as_arrays(*runs)
     else:
@@ -196,6 +237,8 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
 
     indices = draw_indices(n.size, n_resamples, seed, rng)
     template = full.clone()
+    min_unique = _min_unique(template)
+    too_few = int(sum(np.unique(row).size < min_unique for row in indices))
     n_chunks = min(n_resamples, workers * 8)
     chunks = [c for c in np.array_split(indices, n_chunks) if len(c)]
     jobs = [(template, n, d, y, list(c), start_value, compute) for c in chunks]
@@ -207,19 +250,25 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
     good = [q for q, _ in results if q is not None]
     failures = [msg for q, msg in results if q is None]
     if len(good) < 2:
-        raise ScalingLabError(f"only {len(good)} of {n_resamples} bootstrap refits converged")
+        skipped = (f"; {too_few} resamples had fewer than {min_unique} distinct runs and were not refitted "
+                   f"(the table has {n.size} runs)" if too_few else "")
+        raise ScalingLabError(f"only {len(good)} of {n_resamples} bootstrap refits converged{skipped}")
     samples = {k: np.array([q[k] for q in good]) for k in good[0]}
     return BootstrapResult(samples=samples, estimate=_quantities(full.law_, compute), n_resamples=n_resamples,
                            n_failed=len(failures), seed=seed, start=start_label, compute=compute,
-                           failures=failures[:20], flags=spread_flags(samples, len(failures), n_resamples))
+                           failures=failures[:20],
+                           flags=spread_flags(samples, len(failures), n_resamples, n_too_few_unique=too_few,
+                                              min_unique=min_unique),
+                           n_too_few_unique=too_few, min_unique=min_unique)
 
 
-def spread_flags(samples: dict, n_failed: int, n_resamples: int) -> list:
+def spread_flags(samples: dict, n_failed: int, n_resamples: int, *, n_too_few_unique: int = 0,
+                 min_unique: int | None = None) -> list:
     """Messages for a bootstrap spread too wide to trust the law (95% percentile intervals).
 
     Flags: the interval of a = β/(α+β) wider than ``MAX_A_WIDTH``; an exponent interval spanning
     more than ``MAX_EXPONENT_RATIO`` (hi/lo, or reaching 0); more than ``MAX_FAILED_FRACTION`` of
-    the refits failed.
+    the refits failed (saying how many of those were resamples with too few distinct runs).
     """
     out = []
     lo, hi = np.percentile(samples["a"], [2.5, 97.5])
@@ -232,7 +281,9 @@ def spread_flags(samples: dict, n_failed: int, n_resamples: int) -> list:
             out.append(f"95% interval of {name} is ({lo:.3g}, {hi:.3g}), a spread over "
                        f"{MAX_EXPONENT_RATIO:g}x: {name} is not determined by the runs")
     if n_failed > MAX_FAILED_FRACTION * n_resamples:
-        out.append(f"{n_failed} of {n_resamples} refits failed or did not converge")
+        why = (f" ({n_too_few_unique} of them resamples with fewer than {min_unique} distinct runs, "
+               "not refitted: too few runs for a stable bootstrap)" if n_too_few_unique else "")
+        out.append(f"{n_failed} of {n_resamples} refits failed or did not converge{why}")
     return out
 
 

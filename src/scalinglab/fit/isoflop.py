@@ -1,10 +1,19 @@
 """Approach 2: IsoFLOP profiles (Hoffmann et al. 2022, §3.2).
 
 Runs are grouped by compute budget. For each budget a parabola of loss over ln N is fitted; its
-vertex is N_opt(C), and D_opt = C/(6·N_opt). Power laws N_opt = k_N·C^a and D_opt = k_D·C^b are then
-fitted across budgets by least squares in log space (:class:`~scalinglab.fit.powerlaw.PowerLaw`),
-with t-intervals on a and b. Hoffmann report a = 0.49 (0.462, 0.534), b = 0.51 (0.483, 0.529)
-(Table 2) [P].
+vertex is N_opt(C). Power laws N_opt = k_N·C^a and D_opt = k_D·C^b are then fitted across budgets
+by least squares in log space (:class:`~scalinglab.fit.powerlaw.PowerLaw`), with t-intervals on a
+and b. Hoffmann report a = 0.49 (0.462, 0.534), b = 0.51 (0.483, 0.529) (Table 2) [P].
+
+D_opt at a budget comes from the runs themselves when the table has a ``tokens`` column: each
+run's FLOPs per parameter-token k_i = C_i/(N_i·D_i) is read off the table, ln k is interpolated
+linearly in ln N over that budget's runs, and D_opt = C/(k(N_opt)·N_opt). On one budget this is
+the same as interpolating ln D linearly in ln N, and it is exact whatever FLOP convention the
+``flops`` column uses — sweeps store full ("chinchilla") FLOPs, about 10 per parameter-token for
+tiny models and varying with N, where C/(6·N_opt) would overstate D_opt by ~1.7x. Beyond the
+sampled sizes (a vertex outside them, flagged) k is held at the nearest run's value. Without a
+``tokens`` column, or with ``flops_per_param_token`` set, D_opt = C/(k·N_opt) with that k (6 by
+default: C = 6·N·D).
 """
 
 from __future__ import annotations
@@ -15,7 +24,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.fit._checks import positive, require_fitted
 from scalinglab.fit.powerlaw import PowerLaw
+
+#: FLOPs per parameter-token when the runs give no tokens (C = 6·N·D, Kaplan et al. 2020 §2.1).
+DEFAULT_FLOPS_PER_PARAM_TOKEN = 6.0
 
 
 @dataclass(frozen=True)
@@ -29,10 +42,12 @@ class IsoFLOPProfile:
     loss_opt: float
     curvature: float
     inside: bool  # vertex within the sampled range of N
+    flops_per_param_token: float = DEFAULT_FLOPS_PER_PARAM_TOKEN  # k in tokens_opt = C/(k·params_opt)
 
     def as_dict(self) -> dict:
         return {"flops": self.flops, "n_runs": self.n_runs, "params": self.params_opt, "tokens": self.tokens_opt,
-                "loss": self.loss_opt, "curvature": self.curvature, "inside_sampled_range": self.inside}
+                "loss": self.loss_opt, "curvature": self.curvature, "inside_sampled_range": self.inside,
+                "flops_per_param_token": self.flops_per_param_token}
 
 
 def group_budgets(flops, rtol: float = 0.05) -> np.ndarray:
@@ -61,30 +76,53 @@ class IsoFLOPFit:
         Runs needed per profile (a parabola needs 3).
     level : float
         Confidence level of the intervals on a and b.
-    flops_per_param_token : float
-        k in D_opt = C/(k·N_opt).
+    flops_per_param_token : float, optional
+        k in D_opt = C/(k·N_opt). None (the default): D_opt from the runs' own tokens when the
+        table has a ``tokens`` column (exact in any FLOP convention; see the module docstring),
+        else k = 6. A number forces that k even when tokens are given.
 
     Fitted attributes: ``profiles_`` (list of :class:`IsoFLOPProfile`), ``a_``, ``b_``,
-    ``a_interval_``, ``b_interval_``, ``params_law_``, ``tokens_law_`` (PowerLaw), ``flags_``.
+    ``a_interval_``, ``b_interval_``, ``params_law_``, ``tokens_law_`` (PowerLaw), ``flags_``,
+    ``tokens_from_`` ("runs": D_opt interpolated from the tokens column; "flops": C/(k·N_opt)).
     """
 
     budget_rtol: float = 0.05
     min_runs: int = 3
     level: float = 0.95
-    flops_per_param_token: float = 6.0
+    flops_per_param_token: float | None = None
     flags_: list = field(default_factory=list, init=False, repr=False)
 
     def fit(self, runs):
-        """``runs``: DataFrame with ``params``, ``flops`` and ``loss`` columns."""
+        """Fit the profiles and the power laws; returns ``self``.
+
+        Parameters
+        ----------
+        runs : DataFrame
+            ``params``, ``flops`` and ``loss`` columns, one row per run (final losses), and
+            optionally ``tokens`` (used for D_opt, see the class docstring).
+        """
         for col in ("params", "flops", "loss"):
             if col not in runs:
                 raise ScalingLabError(f"Approach 2 needs a {col!r} column")
+        k_fixed = self.flops_per_param_token
+        valid = (isinstance(k_fixed, (int, float, np.number)) and not isinstance(k_fixed, bool)
+                 and math.isfinite(k_fixed) and k_fixed > 0)
+        if k_fixed is not None and not valid:
+            raise ScalingLabError(f"flops_per_param_token must be a positive number or None, got {k_fixed!r}")
         n = np.asarray(runs["params"], dtype=float)
         c = np.asarray(runs["flops"], dtype=float)
         y = np.asarray(runs["loss"], dtype=float)
-        for name, arr in (("params", n), ("flops", c), ("loss", y)):
+        checked = [("params", n), ("flops", c), ("loss", y)]
+        use_tokens = k_fixed is None and "tokens" in runs
+        if use_tokens:
+            d = np.asarray(runs["tokens"], dtype=float)
+            checked.append(("tokens", d))
+        for name, arr in checked:
             if np.any(~np.isfinite(arr) | (arr <= 0)):
-                raise ScalingLabError(f"{name} must be positive and finite in every run")
+                hint = (" (or drop the tokens column to use D = C/(6N))" if name == "tokens" else "")
+                raise ScalingLabError(f"{name} must be positive and finite in every run{hint}")
+        # FLOPs per parameter-token of each run, in whatever convention the flops column uses.
+        log_k = np.log(c / (n * d)) if use_tokens else None
         labels = group_budgets(c, self.budget_rtol)
         self.flags_ = []
         profiles = []
@@ -106,14 +144,19 @@ class IsoFLOPFit:
                 self.flags_.append(f"budget {budget:.3g}: minimum at N = {math.exp(xv):.3g} lies outside the "
                                    f"sampled sizes {math.exp(x.min()):.3g}–{math.exp(x.max()):.3g} (extrapolated)")
             n_opt = math.exp(xv)
+            if use_tokens:
+                k_opt = _k_at(x, log_k[sel], xv)
+            else:
+                k_opt = float(k_fixed if k_fixed is not None else DEFAULT_FLOPS_PER_PARAM_TOKEN)
             profiles.append(IsoFLOPProfile(flops=budget, n_runs=int(sel.sum()), params_opt=n_opt,
-                                           tokens_opt=budget / (self.flops_per_param_token * n_opt),
+                                           tokens_opt=budget / (k_opt * n_opt),
                                            loss_opt=float(c0 + c1 * xv + c2 * xv * xv), curvature=float(c2),
-                                           inside=inside))
+                                           inside=inside, flops_per_param_token=k_opt))
         if len(profiles) < 2:
             raise ScalingLabError(f"Approach 2 needs at least 2 usable IsoFLOP budgets, got {len(profiles)} "
                                   f"({'; '.join(self.flags_) or 'no budgets'})")
         self.profiles_ = profiles
+        self.tokens_from_ = "runs" if use_tokens else "flops"
         cs = np.array([p.flops for p in profiles])
         self.params_law_ = PowerLaw().fit(cs, [p.params_opt for p in profiles])
         self.tokens_law_ = PowerLaw().fit(cs, [p.tokens_opt for p in profiles])
@@ -128,14 +171,27 @@ class IsoFLOPFit:
         return self
 
     def predict(self, flops):
-        """N_opt and D_opt at ``flops`` from the fitted power laws: (params, tokens)."""
-        if not hasattr(self, "a_"):
-            raise ScalingLabError("this IsoFLOPFit is not fitted yet; call fit() first")
+        """N_opt and D_opt at ``flops`` (positive, finite) from the fitted power laws: (params, tokens)."""
+        require_fitted(self, "a_")
+        flops = positive(flops, "flops")
         return self.params_law_.predict(flops), self.tokens_law_.predict(flops)
 
     def clone(self):
         return replace(self)
 
     def as_dict(self) -> dict:
+        require_fitted(self, "a_")
         return {"a": self.a_, "b": self.b_, "a_interval": self.a_interval_, "b_interval": self.b_interval_,
-                "level": self.level, "profiles": [p.as_dict() for p in self.profiles_], "flags": list(self.flags_)}
+                "level": self.level, "tokens_from": self.tokens_from_,
+                "profiles": [p.as_dict() for p in self.profiles_], "flags": list(self.flags_)}
+
+
+def _k_at(log_n, log_k, at):
+    """FLOPs per parameter-token at ln N = ``at``: ln k linear in ln N over one budget's runs.
+
+    Runs of one size are averaged first (np.interp needs distinct abscissae); outside the sampled
+    sizes k is held at the nearest size's value rather than extrapolated.
+    """
+    sizes, inverse = np.unique(log_n, return_inverse=True)
+    mean_log_k = np.bincount(inverse, weights=log_k) / np.bincount(inverse)
+    return float(math.exp(np.interp(at, sizes, mean_log_k)))

@@ -19,7 +19,8 @@ import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
-from scalinglab.fit.parametric import GRAD_ACCEPT, HOFFMANN_DELTA, as_arrays
+from scalinglab.fit._checks import require_fitted
+from scalinglab.fit.parametric import GRAD_ACCEPT, HOFFMANN_DELTA, _predict_inputs, as_arrays
 
 #: Starting grid over (log N_c, log D_c, ρ = α_N/α_D, α_D); spans Kaplan's Table 2 values
 #: (N_c 6.4e13 → 31.8, D_c 1.8e13 → 30.5, ρ 0.74, α_D 0.103) and far beyond.
@@ -92,16 +93,17 @@ class KaplanFit:
         self.n_points_ = int(n.size)
         return self
 
-    def predict(self, params, tokens):
-        """L(N, D) in nats/token."""
-        if not hasattr(self, "Nc_"):
-            raise ScalingLabError("this KaplanFit is not fitted yet; call fit() first")
+    def predict(self, params, tokens=None):
+        """L(N, D) in nats/token; ``params`` may be a runs DataFrame with params and tokens columns."""
+        require_fitted(self, "Nc_")
+        params, tokens = _predict_inputs(params, tokens)
         return kaplan_loss(params, tokens, self.Nc_, self.Dc_, self.alpha_N_, self.alpha_D_)
 
     def clone(self):
         return replace(self)
 
     def as_dict(self) -> dict:
+        require_fitted(self, "Nc_")
         return {"Nc": self.Nc_, "Dc": self.Dc_, "alpha_N": self.alpha_N_, "alpha_D": self.alpha_D_,
                 "objective": self.objective_, "converged": self.converged_, "n_points": self.n_points_,
                 "flags": list(self.flags_)}

@@ -90,6 +90,9 @@ VANISHING_TERM = 1e-3
 #: E below this fraction of the smallest observed loss counts as E -> 0 (the lower bound E > 0).
 E_NEGLIGIBLE = 1e-3
 
+#: Start of the flag a fit to long-form learning curves gets (several rows per run_id).
+LEARNING_CURVES_FLAG = "the table looks like learning curves"
+
 #: Weak identification from the local curvature (Gauss-Newton standard errors, ``standard_errors``),
 #: on the same scale as the bootstrap rules (``scalinglab.fit.bootstrap``): an approximate 95%
 #: interval (±1.96 se) of a wider than 0.25, or of α, β or E spanning more than a factor 4.
@@ -135,6 +138,36 @@ def as_arrays(params, tokens=None, loss=None):
             more = f" and {bad.size - 5} more" if bad.size > 5 else ""
             raise ScalingLabError(f"{name} must be positive and finite ({shown}{more})")
     return n, d, y
+
+
+def learning_curves_note(runs) -> str | None:
+    """A flag when ``runs`` holds several rows per run (learning curves), else None.
+
+    Approach 3 fits one final loss per run (Hoffmann et al. 2022, §3.3); fed a long-form curve table
+    it fits every evaluation point as if it were a run trained to that many tokens, although the
+    early points of a run come from an unfinished learning-rate schedule (``FITTING.md`` §7). Only
+    a repeated ``run_id`` is taken as evidence: a ladder legitimately has several runs per size.
+    """
+    if not hasattr(runs, "columns") or "run_id" not in runs:
+        return None
+    n_rows, n_runs = len(runs), int(runs["run_id"].nunique())
+    if n_rows == n_runs:
+        return None
+    step = ", with a step column" if "step" in runs else ""
+    return (f"{LEARNING_CURVES_FLAG} ({n_rows} rows for {n_runs} runs{step}): Approach 3 is meant for "
+            "one final loss per run, and every evaluation point was fitted as a run; keep each run's "
+            "last row (e.g. runs.sort_values('step').groupby('run_id').tail(1))")
+
+
+def _predict_inputs(params, tokens):
+    """``predict(runs_dataframe)`` or ``predict(params, tokens)``: the (params, tokens) to evaluate."""
+    if hasattr(params, "columns"):
+        if tokens is not None:
+            raise ScalingLabError("pass either a runs table or params and tokens, not both")
+        return _column(params, "params"), _column(params, "tokens")
+    if tokens is None:
+        raise ScalingLabError("predict needs tokens, or a runs table with params and tokens columns")
+    return params, tokens
 
 
 def log_data(params, tokens, loss) -> LogData:
@@ -394,14 +427,23 @@ class ChinchillaFit:
     def _pmap(self):
         return _param_map(self.tie_exponents, self.fixed_E)
 
+    def _n_parameters(self) -> int:
+        """Free parameters of this fit (a fit needs more runs than this; see also bootstrap)."""
+        return len(self._pmap.names) + (1 if self.estimator == "likelihood" else 0)
+
     def fit(self, params, tokens=None, loss=None, *, sample_weight=None, start=None):
         """Fit to runs; ``params`` may be a runs DataFrame (columns params, tokens, loss).
 
         ``start`` (a ParametricLaw or (a, b, e, α, β)) replaces the grid by that single start —
         used for warm-started bootstrap refits. ``sample_weight`` multiplies each run's Huber term
         (non-negative; the summed-Huber estimator only). Returns ``self``.
+
+        A table with several rows per ``run_id`` (learning curves) is fitted as given, every row as
+        a run, with a warning in ``flags_`` (:func:`learning_curves_note`); it does not set
+        ``degenerate_``.
         """
         self._check_settings()
+        curves_note = learning_curves_note(params) if tokens is None and loss is None else None
         n, d, y = as_arrays(params, tokens, loss)
         counts = None
         if sample_weight is not None:
@@ -411,7 +453,7 @@ class ChinchillaFit:
             if self.estimator == "likelihood":
                 raise ScalingLabError("sample_weight is supported by the summed-Huber estimator only")
         pmap = self._pmap
-        k = len(pmap.names) + (1 if self.estimator == "likelihood" else 0)
+        k = self._n_parameters()
         if n.size <= k:
             raise ScalingLabError(f"{n.size} runs cannot determine {k} parameters; need at least {k + 1}")
         design = np.column_stack([np.ones_like(n), np.log(n), np.log(d)])
@@ -424,7 +466,8 @@ class ChinchillaFit:
             raise ScalingLabError("tokens are a fixed power of params in every run (e.g. a constant "
                                   "tokens/param), so the N and D terms cannot be told apart")
         data = log_data(n, d, y)
-        self.flags_ = []
+        # A warning only: the fit itself is unchanged and degenerate_ does not depend on it.
+        self.flags_ = [curves_note] if curves_note else []
         self.degenerate_ = False
         self.diagnostics_ = {}
         bounds = self._bounds(pmap)
@@ -508,10 +551,14 @@ class ChinchillaFit:
         if not hasattr(self, "law_"):
             raise ScalingLabError("this ChinchillaFit is not fitted yet; call fit() first")
 
-    def predict(self, params, tokens):
-        """Predicted loss (nats/token) at ``params`` parameters and ``tokens`` tokens."""
+    def predict(self, params, tokens=None):
+        """Predicted loss (nats/token) at ``params`` parameters and ``tokens`` tokens.
+
+        ``params`` may instead be a runs DataFrame with ``params`` and ``tokens`` columns (as
+        passed to ``fit``); the result then has one loss per row.
+        """
         self._require_fitted()
-        return self.law_.predict(params, tokens)
+        return self.law_.predict(*_predict_inputs(params, tokens))
 
     def clone(self) -> ChinchillaFit:
         """An unfitted estimator with the same settings."""
@@ -744,12 +791,15 @@ def fit_small_sweep(runs, tokens=None, loss=None, **settings) -> ChinchillaFit:
     constrained = replace(free, tie_exponents=True, exponent_bounds=SMALL_SWEEP_BOUNDS)
     constrained.fit(runs, tokens, loss)
     own = list(constrained.flags_)
-    constrained.flags_ = ([f"free 5-parameter fit: {msg}" for msg in free.flags_]
+    # The learning-curves warning is on both fits; say it once, and it is not a problem of the law.
+    constrained.flags_ = ([f"free 5-parameter fit: {msg}" for msg in free.flags_
+                           if not msg.startswith(LEARNING_CURVES_FLAG)]
                           + [f"so reported the constrained fit alpha = beta in [{SMALL_SWEEP_BOUNDS[0]:g}, "
                              f"{SMALL_SWEEP_BOUNDS[1]:g}] (objective {constrained.objective_:.6g} vs free "
                              f"{free.objective_:.6g})"]
                           + own)
     constrained.free_fit_ = free
     # The constrained law is reported; it is degenerate only for reasons of its own.
-    constrained.degenerate_ = bool(own) or not constrained.converged_
+    problems = [msg for msg in own if not msg.startswith(LEARNING_CURVES_FLAG)]
+    constrained.degenerate_ = bool(problems) or not constrained.converged_
     return constrained

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.fit._checks import positive, require_fitted
+
+#: The variables a one-variable law may be fitted over when given a runs table.
+VARIABLES = ("params", "tokens", "flops")
 
 
 def _xy(x, y, xname="x", yname="y"):
@@ -66,14 +70,21 @@ class PowerLaw:
         return self
 
     def predict(self, x):
-        x = np.asarray(x, dtype=float)
+        """k·x^s at ``x`` (positive and finite, else a ScalingLabError; never NaN)."""
+        require_fitted(self, "exponent_")
+        x = positive(x, "x")
         out = self.coefficient_ * x**self.exponent_
         return float(out) if out.ndim == 0 else out
+
+    def clone(self):
+        """An unfitted power law (there are no settings to copy)."""
+        return PowerLaw()
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """t-interval of the exponent (needs at least 3 points)."""
         from scipy.stats import t
 
+        require_fitted(self, "exponent_")
         if not math.isfinite(self.exponent_se_):
             raise ScalingLabError(f"{self.n_points_} points leave no degrees of freedom for an interval")
         q = float(t.ppf(0.5 + level / 2, self.n_points_ - 2))
@@ -92,6 +103,7 @@ class PowerLaw:
         return math.exp(self.log_coefficient_ / self.alpha_)
 
     def as_dict(self) -> dict:
+        require_fitted(self, "exponent_")
         return {"exponent": self.exponent_, "coefficient": self.coefficient_,
                 "exponent_se": self.exponent_se_, "n_points": self.n_points_, "rmse_log": self.rmse_log_}
 
@@ -102,24 +114,60 @@ class SaturatingPowerLaw:
 
     Parameters
     ----------
-    alpha_max : float
-        Upper end of the exponent search.
+    alpha_min, alpha_max : float
+        Ends of the exponent search.
 
     Fitted attributes: ``E_`` (irreducible loss, nats/token), ``alpha_``, ``X0_``, ``sse_``,
-    ``rmse_``, ``n_points_``, ``converged_``, ``flags_``.
+    ``rmse_``, ``n_points_``, ``converged_``, ``flags_``, ``degenerate_`` (True when a flag says the
+    data do not identify the law, as for ``ChinchillaFit``), ``variable_`` (the column fitted when
+    ``fit`` was given a runs table, else None).
     """
 
     alpha_min: float = 1e-4
     alpha_max: float = 3.0
     flags_: list = field(default_factory=list, init=False, repr=False)
 
-    def fit(self, x, loss):
+    def fit(self, x, loss=None, *, variable=None):
+        """Fit to ``x`` and ``loss`` arrays, or to a runs table.
+
+        Parameters
+        ----------
+        x : array-like or DataFrame
+            The variable (positive), or a runs table with a ``loss`` column and the column named
+            by ``variable``.
+        loss : array-like, optional
+            Losses (nats/token); omitted when ``x`` is a table.
+        variable : {"params", "tokens", "flops"}, optional
+            With a table: the column to fit over. It may be left out when the table has exactly
+            one of those columns. ``predict`` then also accepts a table.
+
+        Returns
+        -------
+        self
+
+        Notes
+        -----
+        Besides the search-bound and no-trend flags, a fit whose power-law term changes by less
+        than ``VANISHING_TERM`` (1e-3) of the mean loss across the data (flat data: X0 -> 0) is
+        flagged: E is then the mean loss and α and X0 are not determined. Any flag sets
+        ``degenerate_``.
+        """
+        self.variable_ = None
+        if hasattr(x, "columns"):
+            x, loss, self.variable_ = _table_xy(x, loss, variable)
+        elif variable is not None:
+            raise ScalingLabError("variable= names a column of a runs table; with arrays pass x and loss")
+        elif loss is None:
+            raise ScalingLabError("SaturatingPowerLaw.fit needs x and loss arrays, or a runs table "
+                                  "with a loss column and variable= one of params, tokens, flops")
         x, y = _xy(x, loss, "x", "loss")
         if x.size < 4:
             raise ScalingLabError(f"L = E + (X0/X)^alpha has 3 parameters; need at least 4 points, got {x.size}")
         if np.unique(x).size < 3:
             raise ScalingLabError("need at least 3 distinct x values to separate E from the power law")
         from scipy.optimize import minimize_scalar
+
+        from scalinglab.fit.parametric import VANISHING_TERM
 
         # Normalise x by its geometric mean so that c stays O(loss) whatever the units.
         scale = float(np.exp(np.mean(np.log(x))))
@@ -146,14 +194,22 @@ class SaturatingPowerLaw:
         sse_best, e, c = solve(alpha)
         self.flags_ = []
         self.converged_ = True
+        # How much the power-law term moves over the data, as a fraction of the loss: on flat data
+        # the least-squares c is a rounding-level positive number (X0 ~ 1e-47), which would
+        # otherwise pass as a clean fit.
+        change = c * abs(float(z.min()) ** -alpha - float(z.max()) ** -alpha) / float(np.mean(y))
         if c <= 0:
             self.flags_.append("no decreasing trend: the loss does not fall with x")
             self.converged_ = False
+        elif change < VANISHING_TERM:
+            self.flags_.append(f"the power-law term vanishes over the data (changes by {100 * change:.2g}% of "
+                               "the loss): the loss is flat in x, so alpha and X0 are not determined")
         if alpha >= self.alpha_max * (1 - 1e-6) or alpha <= self.alpha_min * (1 + 1e-6):
             self.flags_.append(f"alpha = {alpha:.4g} is at the search bound [{self.alpha_min:g}, {self.alpha_max:g}]")
             self.converged_ = False
         if e == 0.0:
             self.flags_.append("E is at its bound 0 (the data show no saturation)")
+        self.degenerate_ = bool(self.flags_)
         self.alpha_ = alpha
         self.E_ = float(e)
         self.X0_ = float(scale * c ** (1.0 / alpha)) if c > 0 else math.nan
@@ -163,11 +219,15 @@ class SaturatingPowerLaw:
         return self
 
     def predict(self, x):
-        x = np.asarray(x, dtype=float)
-        if not hasattr(self, "alpha_"):
-            raise ScalingLabError("this SaturatingPowerLaw is not fitted yet; call fit() first")
-        if np.any(~np.isfinite(x) | (x <= 0)):
-            raise ScalingLabError("x must be positive and finite")
+        """Predicted loss at ``x`` (positive and finite), or at the fitted column of a runs table."""
+        require_fitted(self, "alpha_")
+        if hasattr(x, "columns"):
+            if self.variable_ is None:
+                raise ScalingLabError("this SaturatingPowerLaw was fitted on arrays; pass the x values, not a table")
+            if self.variable_ not in x:
+                raise ScalingLabError(f"the table has no {self.variable_!r} column (the variable this law was fitted on)")
+            x = x[self.variable_].to_numpy(float)
+        x = positive(x, "x")
         term = (self.X0_ / x) ** self.alpha_ if math.isfinite(self.X0_) else 0.0 * x
         out = self.E_ + term
         return float(out) if np.ndim(out) == 0 else out
@@ -176,5 +236,25 @@ class SaturatingPowerLaw:
         return replace(self)
 
     def as_dict(self) -> dict:
+        require_fitted(self, "alpha_")
         return {"E": self.E_, "alpha": self.alpha_, "X0": self.X0_, "rmse": self.rmse_,
-                "n_points": self.n_points_, "converged": self.converged_, "flags": list(self.flags_)}
+                "n_points": self.n_points_, "converged": self.converged_, "degenerate": self.degenerate_,
+                "flags": list(self.flags_)}
+
+
+def _table_xy(runs, loss, variable):
+    """(x, loss, variable) from a runs table for a one-variable law (see ``SaturatingPowerLaw.fit``)."""
+    if loss is not None:
+        raise ScalingLabError("pass either a runs table or x and loss arrays, not both")
+    if variable is None:
+        present = [v for v in VARIABLES if v in runs]
+        if len(present) != 1:
+            raise ScalingLabError("a one-variable law fitted to a runs table needs variable= one of "
+                                  f"{', '.join(VARIABLES)} (the table has {', '.join(present) or 'none of them'})")
+        variable = present[0]
+    if variable not in VARIABLES:
+        raise ScalingLabError(f"variable must be one of {', '.join(VARIABLES)}, got {variable!r}")
+    for col in (variable, "loss"):
+        if col not in runs:
+            raise ScalingLabError(f"the runs table has no {col!r} column")
+    return runs[variable].to_numpy(float), runs["loss"].to_numpy(float), variable

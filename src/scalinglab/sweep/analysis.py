@@ -191,7 +191,7 @@ def analyze_sweep(directory, *, target_compute: float | None = None, holdout: in
         optima, approach2, iso_notes = isoflop_optima(runs[runs["budget"].notna()], flops_per_param_token)
         notes += iso_notes
         if approach2 is not None:
-            fits["approach2"] = {"a": approach2.a_, "b_6nd": approach2.b_,
+            fits["approach2"] = {"a": approach2.a_, "b": approach2.b_,
                                  "a_interval": approach2.a_interval_, "flags": list(approach2.flags_)}
     try:
         approach1 = _approach1(store, runs)

@@ -1,0 +1,33 @@
+"""Input checks shared by the estimators of :mod:`scalinglab.fit` (one clear error, never a NaN)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scalinglab.errors import ScalingLabError
+from scalinglab.laws.chinchilla import _positive
+
+
+def positive(value, name: str) -> np.ndarray:
+    """``value`` as a float array, every entry positive and finite, else a ScalingLabError.
+
+    The laws' own reader (``scalinglab.laws.chinchilla._positive``), so a fit's ``predict`` takes
+    and refuses exactly what a law's ``predict`` does; anything numpy cannot convert is turned into
+    the same one-line error rather than escaping as a raw TypeError or ValueError.
+    """
+    try:
+        return _positive(value, name)
+    except ScalingLabError:
+        raise
+    except (TypeError, ValueError):
+        raise ScalingLabError(f"{name}: must be positive and finite, got {value!r}") from None
+
+
+def require_fitted(estimator, attribute: str) -> None:
+    """Raise the one "not fitted yet" error unless ``attribute`` (set only by ``fit()``) exists.
+
+    The check looks at a fitted value, never at ``flags_``: that list is a dataclass default and
+    exists before any fit.
+    """
+    if not hasattr(estimator, attribute):
+        raise ScalingLabError(f"this {type(estimator).__name__} is not fitted yet; call fit() first")

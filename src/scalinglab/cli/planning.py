@@ -242,7 +242,7 @@ def plan(
         ]
         out.print(_table("Training plan", rows))
         if memory is not None:
-            fits = {None: "", True: "fits", False: "does NOT fit"}[memory.fits]
+            fits = {None: "(fit unknown: activations not counted)", True: "fits", False: "does NOT fit"}[memory.fits]
             activations = _gb(memory.activations) if memory.activations is not None else \
                 "— (give --layers and --d-model)"
             out.print(_table(

@@ -15,12 +15,16 @@ What the seed had, and what these façades use instead:
   MoE with expansion rate E holds active·(1 + (E − 1)·2/3) parameters and its loss comes from
   Ludziejewski et al. 2025's joint law; quantization does not change FLOPs per token (2N) but cuts
   weight bytes, hence the bandwidth-bound decode time.
+
+Numbers may be given as in the rest of scalinglab (``70e9`` or ``"70B"``); negatives, NaN,
+booleans and garbage raise :class:`~scalinglab.errors.ScalingLabError`.
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 
+from scalinglab.core.units import parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.emergence import SCHAEFFER_CAVEAT, wei_table
 from scalinglab.laws.emergence import SOURCE as WEI_SOURCE
@@ -53,13 +57,9 @@ class EmergentAbilitiesTracker:
         table's primary axis. Marks ``emerged`` in :attr:`abilities` and returns the names,
         smallest threshold first.
         """
-        key, scale = ("flops", compute) if compute is not None else ("threshold", num_params)
-        try:
-            value = float(scale)
-        except (TypeError, ValueError) as exc:
-            raise ScalingLabError(f"expected a number, got {scale!r}") from exc
-        if not math.isfinite(value) or value <= 0:
-            raise ScalingLabError(f"scale must be positive and finite, got {scale!r}")
+        key, scale, name = (("flops", compute, "compute") if compute is not None
+                            else ("threshold", num_params, "num_params"))
+        value = parse_number(scale, name=name)
         emerged = []
         for ability, info in sorted(self.abilities.items(), key=lambda kv: kv[1][key]):
             info["emerged"] = info[key] <= value
@@ -96,6 +96,15 @@ class EmergentAbilitiesTracker:
         return fig
 
 
+class DataShortageWarning(UserWarning):
+    """More training tokens were asked for than the public corpora hold: data must repeat.
+
+    Raised as a warning by :meth:`DataScalingPlanner.data_sources_needed`; silence it with
+    ``warnings.simplefilter("ignore", DataShortageWarning)`` or turn it into an error with
+    ``"error"``.
+    """
+
+
 class DataScalingPlanner:
     """Training tokens by regime and the real corpora that could supply them.
 
@@ -129,40 +138,42 @@ class DataScalingPlanner:
         """
         from scalinglab.plan.data import optimal_tokens_for_params
 
+        regimes = ("optimal", "over_train", "under_train", "chinchilla_20")
+        if training_regime not in regimes:
+            raise ScalingLabError(
+                f"unknown training_regime {training_regime!r}; use optimal, over_train, under_train "
+                "or chinchilla_20")
+        n = parse_number(num_params, name="num_params")
         if training_regime == "optimal":
-            return optimal_tokens_for_params(num_params, self.law)["tokens"]
+            return optimal_tokens_for_params(n, self.law)["tokens"]
         if training_regime == "over_train":
-            if not (isinstance(multiple, (int, float)) and multiple > 0):
-                raise ScalingLabError(f"multiple: must be positive, got {multiple!r}")
-            return multiple * optimal_tokens_for_params(num_params, self.law)["tokens"]
+            return parse_number(multiple, name="multiple") * optimal_tokens_for_params(n, self.law)["tokens"]
         if training_regime == "under_train":
-            return self.gpt3_ratio * float(num_params)
-        if training_regime == "chinchilla_20":
-            return self.chinchilla_ratio * float(num_params)
-        raise ScalingLabError(
-            f"unknown training_regime {training_regime!r}; use optimal, over_train, under_train "
-            "or chinchilla_20")
+            return self.gpt3_ratio * n
+        return self.chinchilla_ratio * n
 
     def data_sources_needed(self, total_tokens):
         """A proportional mix over real, non-overlapping public corpora (tokens per source).
 
-        Prints a warning when the request exceeds what the sources hold, with the epochs that
-        would be needed and what repeated tokens are worth (Muennighoff et al. 2023).
+        Warns (:class:`DataShortageWarning`, through :mod:`warnings`, so it can be filtered or
+        turned into an error) when the request exceeds what the sources hold, with the epochs that
+        would be needed and what repeated tokens are worth (Muennighoff et al. 2023). The seed
+        printed it to stdout, where it mixed with the caller's own output.
         """
         from scalinglab.laws.data_constrained import MUENNIGHOFF_2023
         from scalinglab.plan.data import get_corpus
 
-        total = float(total_tokens)
-        if not math.isfinite(total) or total <= 0:
-            raise ScalingLabError(f"total_tokens: must be positive and finite, got {total_tokens!r}")
+        total = parse_number(total_tokens, name="total_tokens")
         sources = {get_corpus(k).name: get_corpus(k).tokens for k in self.mix_sources}
         available = sum(sources.values())
         if total > available:
             epochs = total / available
             value = float(MUENNIGHOFF_2023.repeated_data_value(epochs))
-            print(f"Warning: Need {total / 1e12:.1f}T tokens but only {available / 1e12:.2f}T "
-                  f"unique tokens in these public corpora: {epochs:.1f} epochs, each repeated "
-                  f"token worth {value:.0%} of a new one (Muennighoff et al. 2023)")
+            warnings.warn(
+                f"need {total / 1e12:.1f}T tokens but only {available / 1e12:.2f}T unique tokens in "
+                f"these public corpora: {epochs:.1f} epochs, each repeated token worth {value:.0%} "
+                f"of a new one (Muennighoff et al. 2023)",
+                DataShortageWarning, stacklevel=2)
         return {name: min(avail, total * avail / available) for name, avail in sources.items()}
 
 
@@ -176,8 +187,15 @@ class EfficiencyComparator:
     source = LUDZIEJEWSKI_2025.source
 
     def __init__(self, experts: float = 8.0, quantized_bits: float = 8.0, gpu: str = "H100"):
-        self.experts = float(experts)
-        self.quantized_bits = float(quantized_bits)
+        from scalinglab.core.hardware import get_accelerator
+
+        self.experts = parse_number(experts, name="experts")
+        if self.experts < 1:
+            raise ScalingLabError(f"experts: the expansion rate must be at least 1, got {experts!r}")
+        self.quantized_bits = parse_number(quantized_bits, name="quantized_bits")
+        if self.quantized_bits > 64:
+            raise ScalingLabError(f"quantized_bits: must be in (0, 64], got {quantized_bits!r}")
+        get_accelerator(gpu)  # an unknown name fails here, not at the first comparison
         self.gpu = gpu
 
     def _serve(self, params_read, bits):
@@ -190,10 +208,8 @@ class EfficiencyComparator:
         """Each approach as the seed's dict (``params``, ``active_params``, ``tokens``,
         ``compute``, ``inference_cost``) plus ``loss``, ``weight_bytes`` and
         ``decode_ms_per_token`` (batch 1, one GPU's bandwidth, weights only)."""
-        n = float(base_params)
-        d = float(base_tokens)
-        if not (math.isfinite(n) and n > 0 and math.isfinite(d) and d > 0):
-            raise ScalingLabError(f"base_params and base_tokens must be positive, got {n!r}, {d!r}")
+        n = parse_number(base_params, name="base_params")
+        d = parse_number(base_tokens, name="base_tokens")
         compute = 6.0 * n * d
         moe_total = float(total_params(n, self.experts))
         approaches = {

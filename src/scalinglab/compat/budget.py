@@ -16,14 +16,17 @@ catalog, and differs from the seed where the seed was wrong:
   the signature for compatibility.
 - **Prices** are the catalog's dated approximate defaults (or ``price_per_gpu_hour=``), not the
   seed's undated $2.5/$4/$8.
+- **Inputs are checked** as in the rest of scalinglab: numbers or human strings (``"70B"``,
+  ``"1.4T"``); negatives, NaN, booleans and garbage raise :class:`~scalinglab.errors.ScalingLabError`
+  instead of returning a negative FLOP count.
 """
 
 from __future__ import annotations
 
 from scalinglab.core.hardware import get_accelerator
-from scalinglab.core.units import flops_to_pf_days
+from scalinglab.core.units import flops_to_pf_days, parse_number
 from scalinglab.errors import ScalingLabError
-from scalinglab.plan.budget import DEFAULT_MFU, train_plan
+from scalinglab.plan.budget import DEFAULT_MFU, _mfu, train_plan
 
 
 def _dtype_for(gpu_type: str, dtype: str | None) -> str:
@@ -42,22 +45,26 @@ class ComputeBudgetCalculator:
 
     def __init__(self, mfu: float = DEFAULT_MFU):
         self.flops_per_token_per_param = 6  # forward + backward (Kaplan 2020 §2.1)
-        self.mfu = mfu
+        self.mfu = _mfu(mfu)  # checked now, not at the first gpu_hours() call
 
     def training_compute(self, num_params, num_tokens) -> float:
-        """Training FLOPs, 6·N·D."""
-        return float(self.flops_per_token_per_param * num_params * num_tokens)
+        """Training FLOPs, 6·N·D (``num_params`` and ``num_tokens`` as numbers or ``"70B"``)."""
+        n = parse_number(num_params, name="num_params")
+        d = parse_number(num_tokens, name="num_tokens")
+        return float(self.flops_per_token_per_param * n * d)
 
     def inference_compute(self, num_params, num_output_tokens) -> float:
         """Forward FLOPs to generate ``num_output_tokens`` tokens, 2·N per token (attention ignored,
         as Sardana et al.; see :mod:`scalinglab.plan.inference` for the attention term)."""
-        return float(2 * num_params * num_output_tokens)
+        n = parse_number(num_params, name="num_params")
+        tokens = parse_number(num_output_tokens, name="num_output_tokens", allow_zero=True)
+        return float(2 * n * tokens)
 
     def gpu_hours(self, total_flops, gpu_type: str = "A100", *, mfu: float | None = None, dtype: str | None = None) -> float:
         """Total device-hours for ``total_flops`` at the dense 16-bit peak and ``mfu`` (default
         ``self.mfu``). ``gpu_type`` is any catalog name (``"A100"`` = A100-80GB)."""
         return train_plan(
-            flops=total_flops, gpu=gpu_type, mfu=self.mfu if mfu is None else mfu,
+            flops=parse_number(total_flops, name="total_flops"), gpu=gpu_type, mfu=self.mfu if mfu is None else mfu,
             dtype=_dtype_for(gpu_type, dtype),
         ).gpu_hours
 
@@ -65,6 +72,8 @@ class ComputeBudgetCalculator:
         """USD for ``gpu_hours`` total device-hours at the catalog's approximate price (or the given
         one). ``num_gpus`` is accepted for compatibility only: the hours are already summed over
         devices, so multiplying by it again (as the seed did) would overcharge."""
+        hours = parse_number(gpu_hours, name="gpu_hours", allow_zero=True)
+        parse_number(num_gpus, name="num_gpus", integer=True)  # unused, but a bad value is still a mistake
         if price_per_gpu_hour is None:
             accelerator = get_accelerator(gpu_type)
             if accelerator.price_per_hour is None:
@@ -72,14 +81,16 @@ class ComputeBudgetCalculator:
                     f"no default price for {accelerator.name}; pass price_per_gpu_hour="
                 )
             price_per_gpu_hour = accelerator.price_per_hour
-        return float(gpu_hours) * float(price_per_gpu_hour)
+        return hours * parse_number(price_per_gpu_hour, name="price_per_gpu_hour", allow_zero=True)
 
     def plan_training(self, num_params, num_tokens, gpu_type: str = "A100", num_gpus: int = 2048, *, price_per_gpu_hour: float | None = None) -> dict:
         """The seed's plan dict (``total_flops``, ``gpu_hours``, ``wall_clock_days``, ``total_cost``)
         plus the assumptions behind it (``mfu``, ``gpu``, ``dtype``, ``price_per_gpu_hour``,
         ``price_source``)."""
-        plan = train_plan(
-            params=num_params, tokens=num_tokens, gpu=gpu_type, gpus=num_gpus, mfu=self.mfu,
+        plan = train_plan(  # parsed here so that errors name this method's arguments
+            params=parse_number(num_params, name="num_params"),
+            tokens=parse_number(num_tokens, name="num_tokens"),
+            gpu=gpu_type, gpus=parse_number(num_gpus, name="num_gpus", integer=True), mfu=self.mfu,
             dtype=_dtype_for(gpu_type, None), price_per_gpu_hour=price_per_gpu_hour,
         )
         if plan.cost_usd is None:
@@ -103,4 +114,4 @@ class ComputeEconomy:
     @staticmethod
     def calculate_c_pfdays(n, tokens) -> float:
         """Training compute 6·N·D in PF-days (1 PF-day = 8.64e19 FLOPs, Kaplan 2020 §1.3)."""
-        return flops_to_pf_days(6.0 * n * tokens)
+        return flops_to_pf_days(6.0 * parse_number(n, name="n") * parse_number(tokens, name="tokens"))

@@ -9,9 +9,8 @@ exponent at its search bound, no saturation), and ``.law`` is the underlying est
 
 from __future__ import annotations
 
-import numpy as np
-
 from scalinglab.fit.powerlaw import SaturatingPowerLaw
+from scalinglab.laws.chinchilla import _positive
 
 
 class MasterFitter:
@@ -26,8 +25,10 @@ class MasterFitter:
     """
 
     def __init__(self, ns, ls):
-        self.ns = np.asarray(ns, dtype=float)
-        self.ls = np.asarray(ls, dtype=float)
+        # Checked now, with the laws' reader (positive, finite numbers; "70M" reads as 7e7): text or
+        # NaN here is a ScalingLabError naming the argument, not numpy's ValueError.
+        self.ns = _positive(ns, "ns")
+        self.ls = _positive(ls, "ls")
         self.law = SaturatingPowerLaw()
 
     def fit(self) -> MasterFitter:

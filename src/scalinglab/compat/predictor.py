@@ -16,6 +16,7 @@ This façade keeps the names and signatures and delegates to :mod:`scalinglab.la
 
 from __future__ import annotations
 
+from scalinglab.core.units import parse_number
 from scalinglab.laws.registry import get_law
 from scalinglab.plan.configurations import compare_configurations
 
@@ -25,9 +26,13 @@ class ScalingLawPredictor:
 
     Parameters
     ----------
-    law_type : str
+    law_type : str or law object
         ``'chinchilla'`` (default; Hoffmann 2022 rounded), ``'kaplan'`` or any name of
-        :func:`scalinglab.laws.registry.list_laws`. Case-insensitive.
+        :func:`scalinglab.laws.registry.list_laws`. Case-insensitive. A law object (e.g. a
+        :class:`~scalinglab.laws.chinchilla.ParametricLaw` you built) is used as it is.
+
+    Numbers may be floats, human strings (``"70B"``, ``"1.4T"``, ``"1e24"``) or arrays (for
+    ``predict_loss``); negatives, NaN and booleans raise :class:`~scalinglab.errors.ScalingLabError`.
     """
 
     def __init__(self, law_type: str = "chinchilla"):
@@ -49,4 +54,5 @@ class ScalingLawPredictor:
         Each dict has the seed's keys ``name``, ``params``, ``tokens``, ``loss`` plus ``flops``,
         ``tokens_per_param``, ``loss_vs_optimum`` and ``key``.
         """
-        return [row.as_dict() for row in compare_configurations(self.law, compute_budget)]
+        compute = parse_number(compute_budget, name="compute_budget")  # "1e24" works; True does not
+        return [row.as_dict() for row in compare_configurations(self.law, compute)]

@@ -63,6 +63,40 @@ def _positive(value, name: str) -> float:
     return parse_number(value, name=name)
 
 
+class FrozenMap(Mapping):
+    """A read-only mapping: what :class:`Accelerator` holds its per-dtype figures and sources in.
+
+    A frozen dataclass does not freeze the dicts inside it; the catalog's accelerators are shared
+    by the whole process, so ``acc.peak_flops["bf16"] = 1`` must fail rather than change every
+    later plan. Unlike :class:`types.MappingProxyType` this pickles (an Accelerator goes into Ray
+    tasks) and deep-copies; it compares equal to a dict with the same items.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data=()):
+        self._data = dict(data)
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self):
+        return (type(self), (self._data,))
+
+    def copy(self) -> dict:
+        """A plain, mutable ``dict`` with the same items (as ``dict.copy`` gives)."""
+        return dict(self._data)
+
+
 def _key(name: str) -> str:
     """Lookup key: case-insensitive, ignoring '-', '_' and spaces (``h100_sxm`` = ``H100-SXM``)."""
     return "".join(ch for ch in str(name).lower() if ch not in "-_ ")
@@ -78,12 +112,14 @@ class Accelerator:
         Canonical name, e.g. ``"H100-SXM"``.
     peak_flops : mapping of str to float
         Dense peak FLOP/s per dtype (keys among :data:`DTYPES`); absent = no hardware support.
+        Stored as a read-only :class:`FrozenMap`: change figures with :meth:`with_overrides`.
     memory_bytes : float
         Device memory in bytes.
     bandwidth_bytes_per_s : float
         Memory bandwidth in bytes/s.
     sources : mapping of str to str
-        Where each figure comes from (``"peak"``, ``"memory"``, ``"bandwidth"``), with tags.
+        Where each figure comes from (``"peak"``, ``"memory"``, ``"bandwidth"``), with tags;
+        read-only like ``peak_flops``.
     aliases : tuple of str
         Other names it answers to (case-insensitive).
     price_per_hour : float, optional
@@ -116,10 +152,11 @@ class Accelerator:
         _positive(self.bandwidth_bytes_per_s, f"accelerator {self.name!r} bandwidth")
         if self.price_per_hour is not None:
             _positive(self.price_per_hour, f"accelerator {self.name!r} price_per_hour")
-        # Own copies, so a caller's dict is never shared (plain dicts: an Accelerator must pickle,
-        # e.g. into a Ray task).
-        object.__setattr__(self, "peak_flops", peaks)
-        object.__setattr__(self, "sources", dict(self.sources))
+        # Own read-only copies: a caller's dict is never shared, and nobody can edit a catalog
+        # entry in place (the catalog is process-wide). FrozenMap, not MappingProxyType: an
+        # Accelerator must pickle, e.g. into a Ray task.
+        object.__setattr__(self, "peak_flops", FrozenMap(peaks))
+        object.__setattr__(self, "sources", FrozenMap(self.sources))
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
     def peak(self, dtype: str = "bf16") -> float:
@@ -127,9 +164,12 @@ class Accelerator:
         key = normalise_dtype(dtype)
         if key not in self.peak_flops:
             have = ", ".join(self.peak_flops)
+            # Worded for the Python API, where this is raised (train_plan(dtype=...), ...); the
+            # CLI's --dtype/--peak-tflops are named too, as the same error reaches `scalinglab plan`.
             raise ScalingLabError(
-                f"{self.name} has no {key} peak (it supports: {have}); choose another --dtype "
-                f"or give --peak-tflops"
+                f"{self.name} has no {key} peak (it supports: {have}); choose another dtype, or add "
+                f"your own figure with .with_overrides(peak_tflops=..., dtype={key!r}) "
+                f"(command line: --dtype or --peak-tflops)"
             )
         return self.peak_flops[key]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.units import parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.ranges import FittedRange
 
@@ -45,11 +46,78 @@ class Allocation:
         }
 
 
-def _positive(value, name):
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ScalingLabError(f"{name}: must be positive and finite, got {value!r}")
+def _one_number(value, name, allow_zero=False):
+    """One element of a law's input: a number or a human string (``"70B"``), never a boolean."""
+    if isinstance(value, (str, bytes)):
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        return parse_number(text, name=name, allow_zero=allow_zero)
+    if isinstance(value, (bool, np.bool_)):
+        raise ScalingLabError(f"{name}: expected a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
+
+
+def _numbers(value, name, *, allow_zero=False):
+    """``value`` as a float array, checked finite and positive (or 0 or more with ``allow_zero``).
+
+    The one reader of every law's number inputs. Accepts what ``train_plan`` accepts: numbers,
+    human strings (``"70B"``, ``"1.4T"``, via :func:`~scalinglab.core.units.parse_number`) and
+    arrays or lists of either. Booleans are refused: ``True`` would silently mean one parameter.
+    """
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        arr = np.asarray(_one_number(value, name, allow_zero), dtype=float)
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            raise ScalingLabError(f"{name}: expected a number or an array of numbers, got {value!r}") from None
+        if arr.dtype.kind == "b":
+            raise ScalingLabError(f"{name}: expected numbers, got booleans {value!r}")
+        if arr.dtype.kind in "OSU":  # strings ("70B") or mixed objects: one element at a time
+            arr = np.array([_one_number(v, name, allow_zero) for v in arr.ravel()], dtype=float).reshape(arr.shape)
+        else:
+            try:
+                arr = arr.astype(float, copy=False)
+            except (TypeError, ValueError):
+                raise ScalingLabError(f"{name}: expected numbers, got {value!r}") from None
+    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
+    if np.any(bad):
+        kind = "zero or positive" if allow_zero else "positive"
+        if arr.ndim == 0:
+            raise ScalingLabError(f"{name}: must be {kind} and finite, got {value!r}")
+        # Name the first offender, not a repr of a possibly huge array: one clear line.
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = where[0] if len(where) == 1 else where
+        raise ScalingLabError(f"{name}: must be {kind} and finite, got {float(arr[where])!r} at index "
+                              f"{index} ({int(bad.sum())} of {arr.size} values bad)")
     return arr
+
+
+def _positive(value, name):
+    """``value`` as a float array, checked positive and finite (see :func:`_numbers`)."""
+    return _numbers(value, name)
+
+
+def _check_constants(law, names, *, non_negative=(), positive=()) -> None:
+    """Refuse a law built with NaN/inf, a negative floor or a non-positive scale: it would only
+    ever predict NaN or nonsense, silently."""
+    where = f"{type(law).__name__} {getattr(law, 'name', '')!r}"
+    for key in names:
+        value = getattr(law, key)
+        if isinstance(value, (bool, np.bool_, str, bytes)):
+            raise ScalingLabError(f"{where}: {key} must be a number, got {value!r}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ScalingLabError(f"{where}: {key} must be a number, got {value!r}") from None
+        if not math.isfinite(value):
+            raise ScalingLabError(f"{where}: {key} must be finite, got {value!r}")
+        if key in non_negative and value < 0:
+            raise ScalingLabError(f"{where}: {key} (the irreducible loss) must be >= 0, got {value!r}")
+        if key in positive and value <= 0:
+            raise ScalingLabError(f"{where}: {key} must be > 0, got {value!r}")
 
 
 def _out(arr):
@@ -58,7 +126,26 @@ def _out(arr):
 
 @dataclass(frozen=True)
 class ParametricLaw:
-    """L(N, D) = E + A / N**alpha + B / D**beta  (Hoffmann et al. 2022, Eq. 2)."""
+    """L(N, D) = E + A / N**alpha + B / D**beta  (Hoffmann et al. 2022, Eq. 2).
+
+    Parameters
+    ----------
+    E, A, B, alpha, beta : float
+        The constants: all finite, ``E >= 0``, ``A > 0`` and ``B > 0`` (a :class:`ScalingLabError`
+        otherwise). The exponents may be 0 or negative, as a degenerate fit produces them (and
+        flags them): such a law still predicts, but :meth:`optimum`, :attr:`G` and
+        :meth:`compute_for_params` refuse it, since it has no finite compute-optimal allocation.
+    name, source : str
+        A label and where the constants come from.
+    fitted_range : FittedRange, optional
+        The runs the constants were fitted on (:mod:`scalinglab.laws.ranges`); ``None`` if unknown.
+
+    Notes
+    -----
+    Every number argument (``params``, ``tokens``, ``compute``) takes a float, a human string
+    (``"70B"``, ``"1.4T"``, ``"1e24"``, as :func:`~scalinglab.core.units.parse_number` reads them)
+    or an array of either; arrays give arrays back. Booleans, zero, negatives and NaN are refused.
+    """
 
     E: float
     A: float
@@ -69,6 +156,18 @@ class ParametricLaw:
     source: str = ""
     #: The runs the constants were fitted on (:mod:`scalinglab.laws.ranges`); ``None`` if unknown.
     fitted_range: FittedRange | None = None
+
+    def __post_init__(self):
+        _check_constants(self, ("E", "A", "B", "alpha", "beta"), non_negative=("E",), positive=("A", "B"))
+
+    def _require_frontier(self) -> None:
+        """Refuse the frontier of a law whose exponents cannot give one (a degenerate fit)."""
+        if not (self.alpha > 0 and self.beta > 0):
+            # alpha or beta <= 0: the loss does not fall with N (or D), so along C = k·N·D it has
+            # no interior minimum; the closed form would take a log of a non-positive number.
+            raise ScalingLabError(
+                f"law {self.name!r} (alpha={self.alpha:.4g}, beta={self.beta:.4g}) has no finite "
+                f"compute-optimal allocation: it needs alpha > 0 and beta > 0")
 
     # ----- the two questions ------------------------------------------------------------------
     def predict(self, params, tokens):
@@ -90,15 +189,23 @@ class ParametricLaw:
     @property
     def G(self) -> float:
         """The frontier's constant G = (alpha·A / (beta·B))**(1/(alpha+beta)) (Eq. 4)."""
+        self._require_frontier()
         # In logs: a fitted law with an exponent near 0 would overflow the plain power (inf then
         # makes optimum() raise a clear error instead of an OverflowError).
-        log_g = (math.log(self.alpha * self.A) - math.log(self.beta * self.B)) / (self.alpha + self.beta)
+        num, den = self.alpha * self.A, self.beta * self.B
+        if 0 < num < math.inf and 0 < den < math.inf:
+            log_g = (math.log(num) - math.log(den)) / (self.alpha + self.beta)
+        else:  # alpha·A of a tiny fitted A underflows to 0 (or overflows) where each log does not
+            log_g = ((math.log(self.alpha) + math.log(self.A) - math.log(self.beta) - math.log(self.B))
+                     / (self.alpha + self.beta))
         return math.exp(log_g) if log_g < 709.0 else math.inf
 
     def optimum(self, compute, flops_per_param_token: float = 6.0) -> Allocation:
         """Compute-optimal allocation for ``compute`` FLOPs with C = k·N·D (Eq. 4, closed form)."""
         c = _positive(compute, "compute")
-        scaled = c / flops_per_param_token
+        k = _positive(flops_per_param_token, "flops_per_param_token")
+        self._require_frontier()
+        scaled = c / k
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             n = self.G * scaled**self.a
             d = scaled**self.b / self.G
@@ -113,13 +220,21 @@ class ParametricLaw:
         """The allocation that spends ``compute`` on a model of ``params`` parameters."""
         c = _positive(compute, "compute")
         n = _positive(params, "params")
-        d = c / (flops_per_param_token * n)
+        d = c / (_positive(flops_per_param_token, "flops_per_param_token") * n)
         return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
 
     def compute_for_params(self, params, flops_per_param_token: float = 6.0):
         """The training FLOPs at which ``params`` is compute-optimal: C = k·(N/G)**(1/a) (Eq. 4 inverted)."""
         n = _positive(params, "params")
-        return _out(flops_per_param_token * (n / self.G) ** (1.0 / self.a))
+        k = _positive(flops_per_param_token, "flops_per_param_token")
+        g = self.G  # refuses a law without a frontier before the power below divides by a
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            c = k * (n / g) ** (1.0 / self.a)
+        if not (np.all(np.isfinite(c)) and np.all(c > 0)):
+            raise ScalingLabError(
+                f"law {self.name!r} (alpha={self.alpha:.4g}, beta={self.beta:.4g}) has no finite "
+                f"compute-optimal allocation for N = {np.max(n):.3g} parameters")
+        return _out(c)
 
     def as_dict(self) -> dict:
         return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta,

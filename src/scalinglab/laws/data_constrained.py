@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw, _out, _positive
+from scalinglab.laws.chinchilla import ParametricLaw, _check_constants, _numbers, _out, _positive
 
 #: ``huggingface/datablations`` README "Parametric Fit" and ``utils/parametric_fit.ipynb`` [P]:
 #: log-sum-exp parameters (a, b, e) with A = e^a, B = e^b, E = e^e and tied exponents alpha = beta,
@@ -46,11 +46,8 @@ README_GRID = (1.0001, 3.0, 500)
 
 
 def _finite_array(value, name, allow_zero=False):
-    arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or (not allow_zero and np.any(arr == 0)):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ScalingLabError(f"{name}: must be {kind} and finite, got {value!r}")
-    return arr
+    # The laws' one reader: human strings accepted, booleans refused, as in predict().
+    return _numbers(value, name, allow_zero=allow_zero)
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,10 @@ class DataConstrainedLaw:
     rn_star: float
     name: str = "custom"
     source: str = ""
+
+    def __post_init__(self):
+        _check_constants(self, ("E", "A", "B", "alpha", "beta", "rd_star", "rn_star"),
+                         non_negative=("E",), positive=("A", "B", "rd_star", "rn_star"))
 
     @classmethod
     def from_parametric(cls, law: ParametricLaw, rd_star: float = MUENNIGHOFF_RD_STAR,

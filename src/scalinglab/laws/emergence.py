@@ -20,7 +20,6 @@ Read the thresholds with two caveats that every answer carries:
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,6 +27,7 @@ from importlib import resources
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.chinchilla import _numbers
 
 SOURCE = "Wei et al. 2022 (arXiv 2206.07682v2), Table 1 [P]"
 
@@ -116,10 +116,10 @@ def emergence_report(params: float | None = None, flops: float | None = None,
     if (params is None) == (flops is None):
         raise ScalingLabError("give exactly one of params or flops")
     axis, scale = ("params", params) if params is not None else ("flops", flops)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(float(scale)) or float(scale) <= 0:
-        raise ScalingLabError(f"{axis}: must be a positive finite number, got {scale!r}")
-    scale = float(scale)
+    value = _numbers(scale, axis)  # the laws' one reader: "70B" works here too
+    if value.ndim:
+        raise ScalingLabError(f"{axis}: expected one number, got an array of {value.size}")
+    scale = float(value)
     if not isinstance(nearest, int) or nearest < 0:
         raise ScalingLabError(f"nearest: must be a non-negative integer, got {nearest!r}")
     table = wei_table()

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw
+from scalinglab.laws.chinchilla import ParametricLaw, _numbers
 
 #: FLOPs per parameter per token: training (forward + backward) and inference (forward only);
 #: Sardana et al. ignore attention FLOPs, as here.
@@ -50,13 +50,11 @@ def resolve_law(law) -> ParametricLaw:
 
 
 def _non_negative(value, name) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from exc
-    if not math.isfinite(v) or v < 0:
-        raise ScalingLabError(f"{name}: must be zero or positive and finite, got {value!r}")
-    return v
+    # The laws' one reader (human strings accepted, booleans refused), for a single number.
+    arr = _numbers(value, name, allow_zero=True)
+    if arr.ndim:
+        raise ScalingLabError(f"{name}: expected one number, got an array of {arr.size}")
+    return float(arr)
 
 
 def tokens_for_loss(law: ParametricLaw, params: float, loss: float) -> float:

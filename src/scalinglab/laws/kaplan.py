@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalinglab.core.units import PF_DAY_FLOPS
-from scalinglab.laws.chinchilla import Allocation, _out, _positive
+from scalinglab.laws.chinchilla import Allocation, _check_constants, _out, _positive
 from scalinglab.laws.ranges import KAPLAN_RUNS, FittedRange
 
 SOURCE = "Kaplan et al. 2020 (arXiv 2001.08361)"
@@ -208,6 +208,10 @@ class KaplanLaw:
     Kaplan's published allocation; its ``loss`` is ``predict`` at that allocation. Kaplan §6.3
     expects the laws to break down near C* ~ 1e4 PF-days (≈ 9e23 FLOPs); beyond it this is an
     extrapolation the authors flag as highly uncertain (Eq. 6.8).
+
+    The four constants must be finite and positive (:class:`~scalinglab.errors.ScalingLabError`
+    otherwise). Number arguments take floats, human strings (``"1.5B"``) or arrays, as
+    :class:`~scalinglab.laws.chinchilla.ParametricLaw`'s do; booleans are refused.
     """
 
     alpha_N: float = JOINT_ALPHA_N
@@ -218,6 +222,12 @@ class KaplanLaw:
     source: str = f"{SOURCE}, Eq. 4.1 with Table 2 joint fit; allocation from Table 6"
     #: The runs behind the fit, non-embedding parameters (Kaplan §1.2).
     fitted_range: FittedRange | None = KAPLAN_RUNS
+
+    def __post_init__(self):
+        # All four enter as powers and ratios of each other (alpha_N/alpha_D): any zero, negative
+        # or NaN would only ever predict NaN or nonsense, silently.
+        _check_constants(self, ("alpha_N", "alpha_D", "N_c", "D_c"),
+                         positive=("alpha_N", "alpha_D", "N_c", "D_c"))
 
     def predict(self, params, tokens):
         """Predicted loss (nats/token) for ``params`` NON-embedding parameters on ``tokens`` tokens.
@@ -251,22 +261,27 @@ class KaplanLaw:
             k in C = k·N·D (6 in Kaplan §2.1); sets the tokens D = C/(k·N).
         """
         c = _positive(compute, "compute")
-        _positive(flops_per_param_token, "flops_per_param_token")
+        k = _positive(flops_per_param_token, "flops_per_param_token")
         c_min_pf_days = c / CRITICAL_BATCH_COMPUTE_FACTOR / PF_DAY_FLOPS
         n = FRONTIER_N_E * c_min_pf_days**FRONTIER_P_N
-        d = c / (flops_per_param_token * n)
+        d = c / (k * n)
         return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
 
     def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:
         """The allocation that spends ``compute`` FLOPs on a model of ``params`` parameters."""
         c = _positive(compute, "compute")
         n = _positive(params, "params")
-        d = c / (flops_per_param_token * n)
+        d = c / (_positive(flops_per_param_token, "flops_per_param_token") * n)
         return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
 
     def compute_for_params(self, params, flops_per_param_token: float = 6.0):
-        """The training FLOPs at which ``params`` is Kaplan-optimal (inverse of :meth:`optimum`)."""
+        """The training FLOPs at which ``params`` is Kaplan-optimal (inverse of :meth:`optimum`).
+
+        ``flops_per_param_token`` is accepted for symmetry with :meth:`optimum`; Table 6's
+        frontier is in C_min, so the answer does not depend on it.
+        """
         n = _positive(params, "params")
+        _positive(flops_per_param_token, "flops_per_param_token")
         c_min_pf_days = (n / FRONTIER_N_E) ** (1.0 / FRONTIER_P_N)
         return _out(c_min_pf_days * PF_DAY_FLOPS * CRITICAL_BATCH_COMPUTE_FACTOR)
 

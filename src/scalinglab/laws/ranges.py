@@ -26,19 +26,49 @@ class FittedRange:
     tokens: tuple[float, float]
     source: str
 
-    def notes(self, params: float, tokens: float) -> list[str]:
+    def notes(self, params, tokens) -> list[str]:
         """One phrase per quantity outside the range, with the factor; empty inside it.
+
+        Parameters
+        ----------
+        params, tokens : float, str or array
+            The model size(s) and token count(s) asked about, e.g. a law's ``optimum(budgets)``.
+            Human strings (``"70B"``) are read as the laws read them.
+
+        Returns
+        -------
+        list of str
+            For a scalar, at most one phrase per quantity. For an array, the most extreme value
+            on each side that leaves the range: up to two phrases per quantity ("N up to ... above",
+            "N down to ... below").
 
         >>> CHINCHILLA_RUNS.notes(70e9, 1e11)
         ['N = 7e+10 is 4.38x above the largest model fitted (1.6e+10)']
+        >>> CHINCHILLA_RUNS.notes([1e9, 630e9], [2e10, 1e11])
+        ['N up to 6.3e+11 is 39.4x above the largest model fitted (1.6e+10)']
         """
+        # The laws' own reader: same strings accepted, same refusals (booleans, NaN, <= 0). Imported
+        # here because chinchilla imports this module.
+        from scalinglab.laws.chinchilla import _positive
+
         out = []
         for label, value, (low, high) in (("N", params, self.params), ("D", tokens, self.tokens)):
             what = "model" if label == "N" else "token count"
-            if value > high:
-                out.append(f"{label} = {value:.3g} is {value / high:.3g}x above the largest {what} fitted ({high:.3g})")
-            elif value < low:
-                out.append(f"{label} = {value:.3g} is {low / value:.3g}x below the smallest {what} fitted ({low:.3g})")
+            arr = _positive(value, "params" if label == "N" else "tokens")
+            if arr.ndim == 0:  # the scalar wording, as the CLI prints it
+                value = float(arr)
+                if value > high:
+                    out.append(f"{label} = {value:.3g} is {value / high:.3g}x above the largest {what} fitted ({high:.3g})")
+                elif value < low:
+                    out.append(f"{label} = {value:.3g} is {low / value:.3g}x below the smallest {what} fitted ({low:.3g})")
+                continue
+            # An array (a frontier over budgets) can leave the range on both sides; say how far the
+            # most extreme value goes on each.
+            top, bottom = float(arr.max()), float(arr.min())
+            if top > high:
+                out.append(f"{label} up to {top:.3g} is {top / high:.3g}x above the largest {what} fitted ({high:.3g})")
+            if bottom < low:
+                out.append(f"{label} down to {bottom:.3g} is {low / bottom:.3g}x below the smallest {what} fitted ({low:.3g})")
         return out
 
     def as_dict(self) -> dict:

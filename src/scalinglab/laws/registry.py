@@ -104,14 +104,28 @@ def register(law) -> None:
     LAWS[key] = law
 
 
-def get_law(name: str = DEFAULT_LAW):
+def get_law(name=DEFAULT_LAW):
     """The preset called ``name`` (case-insensitive; aliases ``chinchilla``, ``epoch``, ``kaplan``).
+
+    Parameters
+    ----------
+    name : str or law object
+        A preset name or alias. A law object (anything with ``predict`` and ``optimum``, such as
+        a :class:`~scalinglab.laws.chinchilla.ParametricLaw` you built or a fit's ``law_``) is
+        returned unchanged, so every function taking ``law=`` accepts either.
 
     Raises
     ------
     ScalingLabError
         For an unknown name; the message lists the known ones.
     """
+    if not isinstance(name, str) and callable(getattr(name, "predict", None)) \
+            and callable(getattr(name, "optimum", None)):
+        return name
+    if not isinstance(name, str):
+        # Not a name and not a law: say what it is, not a repr that may run to pages.
+        raise ScalingLabError(f"law: expected a preset name or a law object with predict() and "
+                              f"optimum(), got a {type(name).__name__}")
     key = str(name).strip().lower()
     key = ALIASES.get(key, key)
     if key not in LAWS:

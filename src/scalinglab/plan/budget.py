@@ -35,6 +35,14 @@ MFU_NOTE = (
 )
 
 
+#: How far (relative) ``flops`` may differ from ``params`` × ``tokens`` under the convention before
+#: :func:`train_plan` calls them contradictory: rounding a typed "1.4T" is fine, another model is not.
+CONSISTENCY_TOLERANCE = 0.01
+#: ``params`` given beside a ``shape`` must be within this factor of the shape's count (as the CLI's
+#: ``--params`` beside ``--layers/--d-model``).
+SHAPE_TOLERANCE = 0.9
+
+
 @dataclass(frozen=True)
 class TrainPlan:
     """The answer of :func:`train_plan`; every figure in its unit (FLOPs, hours, days, USD)."""
@@ -112,8 +120,8 @@ def training_flops(
         return shape.flops_per_token(convention) * tokens
     if convention != "6N":
         raise ScalingLabError(
-            f"convention {convention!r} needs the model shape (layers, d_model, ...); with only a "
-            f"parameter count use '6N'"
+            f"convention {convention!r} needs the model shape (shape=TransformerShape(...); on the "
+            f"command line --layers and --d-model); with only a parameter count use '6N'"
         )
     return 6.0 * parse_number(params, name="params") * tokens
 
@@ -151,29 +159,52 @@ def train_plan(
         ``None``).
     flops : float, optional
         Training FLOPs, given directly (then ``params``/``tokens`` are optional and only reported).
+        With both ``params`` and ``tokens`` as well, the three must agree under ``convention``
+        (within :data:`CONSISTENCY_TOLERANCE`); contradicting inputs raise a ScalingLabError.
     convention : str
         FLOP convention for ``params``/``tokens`` (``"6N"`` unless ``shape`` is given).
     shape : TransformerShape, optional
-        The model, for conventions beyond 6N.
+        The model, for conventions beyond 6N. ``params``, if given too, must be within 10% of
+        ``shape.total_params`` (the shape's count drives the FLOPs).
 
     Returns
     -------
     TrainPlan
+
+    Raises
+    ------
+    ScalingLabError
+        For bad values, a ``dtype`` the device has no peak for, or inputs that contradict each
+        other (``flops`` against ``params`` × ``tokens``, ``params`` against ``shape``).
     """
     accelerator = get_accelerator(gpu)
     gpus = parse_number(gpus, name="gpus", integer=True)
     mfu = _mfu(mfu)
     dtype = normalise_dtype(dtype)
     peak = accelerator.peak(dtype)
-    if shape is not None and params is None:
-        params = shape.total_params
     params = None if params is None else parse_number(params, name="params")
+    if shape is not None:
+        if params is None:
+            params = shape.total_params
+        elif not SHAPE_TOLERANCE <= params / shape.total_params <= 1 / SHAPE_TOLERANCE:
+            # The shape's own count drives the FLOPs; a different params would report another model.
+            raise ScalingLabError(
+                f"params={params:.4g} disagrees with shape (n_layer {shape.n_layer}, d_model "
+                f"{shape.d_model}), which holds {shape.total_params:.4g} parameters; fix one or drop params")
     tokens = None if tokens is None else parse_number(tokens, name="tokens")
     flops_given = flops is not None
     if flops_given:
         flops = parse_number(flops, name="flops")
+        if params is not None and tokens is not None:
+            implied = training_flops(params, tokens, convention=convention, shape=shape)
+            if abs(flops - implied) > CONSISTENCY_TOLERANCE * implied:
+                # Two answers for one quantity: the plan would cost one and report the other.
+                raise ScalingLabError(
+                    f"flops={flops:.4g} contradicts params={params:.4g} and tokens={tokens:.4g}, "
+                    f"which make {implied:.4g} FLOPs ({convention}); give params and tokens, or flops "
+                    f"(with at most one of them), not three that disagree")
     elif tokens is None or params is None:
-        raise ScalingLabError("give params and tokens, or the training compute (flops)")
+        raise ScalingLabError("give params= and tokens=, or the training compute flops=")
     else:
         flops = training_flops(params, tokens, convention=convention, shape=shape)
     gpu_hours = flops_to_gpu_hours(flops, peak, mfu)

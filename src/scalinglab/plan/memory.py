@@ -1,6 +1,8 @@
 """Memory per device: model states under ZeRO, activations (Korthikanti), KV cache, inference.
 
-Byte counts are per device and in bytes (1 GB = 1e9 bytes in the printed figures).
+Byte counts are per device and in bytes (1 GB = 1e9 bytes in the printed figures). The result
+classes keep their fields in bytes and add ``*_gb`` properties (and ``gb``, a dict of all of them)
+for reading in gigabytes.
 
 - **Model states** (Rajbhandari et al., ZeRO, §3 and Fig. 1): mixed-precision Adam keeps 16 bytes
   per parameter, written (2 + 2 + K)·Ψ: bf16/fp16 weights 2, gradients 2 and K = 12 of optimizer
@@ -46,10 +48,18 @@ def element_bytes(dtype: str) -> float:
     return BYTES_PER_ELEMENT[key]
 
 
+#: Bytes per GB in every ``*_gb`` figure (decimal, as device memory is sold: an H100 has 80 GB).
+GB = 1e9
+
+
+def _gb(value: float | None) -> float | None:
+    return None if value is None else value / GB
+
+
 # ----- model states ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelStates:
-    """Weights, gradients and optimizer state per device, in bytes."""
+    """Weights, gradients and optimizer state per device, in bytes (``*_gb``: in GB, 1e9 bytes)."""
 
     weights: float
     grads: float
@@ -58,6 +68,28 @@ class ModelStates:
     @property
     def total(self) -> float:
         return self.weights + self.grads + self.optimizer
+
+    @property
+    def weights_gb(self) -> float:
+        return _gb(self.weights)
+
+    @property
+    def grads_gb(self) -> float:
+        return _gb(self.grads)
+
+    @property
+    def optimizer_gb(self) -> float:
+        return _gb(self.optimizer)
+
+    @property
+    def total_gb(self) -> float:
+        return _gb(self.total)
+
+    @property
+    def gb(self) -> dict:
+        """Every figure in GB (1e9 bytes): ``weights``, ``grads``, ``optimizer``, ``total``."""
+        return {"weights": self.weights_gb, "grads": self.grads_gb, "optimizer": self.optimizer_gb,
+                "total": self.total_gb}
 
     def as_dict(self) -> dict:
         return {"weights_bytes": self.weights, "grads_bytes": self.grads,
@@ -164,7 +196,12 @@ def activation_bytes(
 
 @dataclass(frozen=True)
 class TrainingMemory:
-    """Per-device training memory in bytes; ``activations`` is ``None`` without a model shape."""
+    """Per-device training memory in bytes; ``activations`` is ``None`` without a model shape.
+
+    ``total`` counts what is known (model states, plus activations when a shape was given), so
+    without a shape it is a lower bound, and :attr:`fits` says ``None`` rather than claim a fit.
+    ``*_gb`` properties and :attr:`gb` give the same figures in GB (1e9 bytes).
+    """
 
     states: ModelStates
     activations: float | None
@@ -177,12 +214,52 @@ class TrainingMemory:
 
     @property
     def total(self) -> float:
+        """Bytes counted: model states plus activations (a lower bound when those are ``None``)."""
         return self.states.total + (self.activations or 0.0)
 
     @property
     def fits(self) -> bool | None:
-        """Whether the total fits in the device's memory (``None`` if no device was given)."""
-        return None if self.capacity is None else self.total <= self.capacity
+        """Whether the run fits in the device's memory.
+
+        ``True`` only when everything is counted and fits; ``False`` when even the counted part
+        (model states, plus activations if known) exceeds the capacity; ``None`` when it cannot be
+        told: no device given, or activations not counted (no model shape) while the states fit.
+        :attr:`fits_note` says which.
+        """
+        if self.capacity is None:
+            return None
+        if self.total > self.capacity:
+            return False
+        # Activations of a large model can take tens of GB; without them "fits" would be a guess.
+        return None if self.activations is None else True
+
+    @property
+    def fits_note(self) -> str:
+        """:attr:`fits` in words, with the reason when it is ``None``."""
+        if self.capacity is None:
+            return "unknown: no device given"
+        if self.fits is None:
+            return "unknown: activations not counted (give a model shape); the model states fit"
+        return "fits" if self.fits else "does not fit"
+
+    @property
+    def activations_gb(self) -> float | None:
+        return _gb(self.activations)
+
+    @property
+    def total_gb(self) -> float:
+        return _gb(self.total)
+
+    @property
+    def capacity_gb(self) -> float | None:
+        return _gb(self.capacity)
+
+    @property
+    def gb(self) -> dict:
+        """Every figure in GB (1e9 bytes): the model states', ``activations``, ``total``, ``capacity``."""
+        return {**self.states.gb, "model_states": self.states.total_gb,
+                "activations": self.activations_gb, "total": self.total_gb,
+                "capacity": self.capacity_gb}
 
     def as_dict(self) -> dict:
         return {
@@ -191,6 +268,7 @@ class TrainingMemory:
             "total_bytes": self.total,
             "capacity_bytes": self.capacity,
             "fits": self.fits,
+            "fits_note": self.fits_note,
             "zero": self.zero,
             "dp": self.dp,
             "tp": self.tp,
@@ -221,13 +299,21 @@ def training_memory(
     The data-parallel degree is ``gpus / (tp·pp)``. Activations need ``shape`` (and use its
     ``ctx`` unless ``seq`` is given); ``recompute`` defaults to ``"selective"``, which is also
     what FlashAttention-style kernels need. ``gpu`` adds its memory as ``capacity``.
+
+    Returns
+    -------
+    TrainingMemory
+        Bytes per device. Its ``fits`` is ``True`` only with ``gpu`` and ``shape`` given and
+        everything fitting; ``False`` when even the model states (plus activations, if counted)
+        exceed the device; ``None`` without ``gpu``, or without ``shape`` when the states fit
+        (activations not counted: "unknown", not a claim that the run fits).
     """
     gpus, tp, pp = (parse_number(v, name=n, integer=True) for v, n in ((gpus, "gpus"), (tp, "tp"), (pp, "pp")))
     if gpus % (tp * pp):
         raise ScalingLabError(f"gpus {gpus} is not divisible by tp × pp = {tp * pp}")
     if params is None:
         if shape is None:
-            raise ScalingLabError("give params or a model shape")
+            raise ScalingLabError("give params= or a model shape=")
         params = shape.total_params
     dp = gpus // (tp * pp)
     states = model_state_bytes(
@@ -274,6 +360,12 @@ class InferenceMemory:
     def per_device(self) -> float:
         return self.total / self.gpus
 
+    @property
+    def gb(self) -> dict:
+        """Every figure in GB (1e9 bytes): ``weights``, ``kv_cache``, ``total``, ``per_device``."""
+        return {"weights": _gb(self.weights), "kv_cache": _gb(self.kv_cache), "total": _gb(self.total),
+                "per_device": _gb(self.per_device)}
+
     def as_dict(self) -> dict:
         return {"weights_bytes": self.weights, "kv_cache_bytes": self.kv_cache,
                 "total_bytes": self.total, "per_device_bytes": self.per_device, "gpus": self.gpus}
@@ -296,7 +388,7 @@ def inference_memory(
     """
     if params is None:
         if shape is None:
-            raise ScalingLabError("give params or a model shape")
+            raise ScalingLabError("give params= or a model shape=")
         params = shape.total_params
     weights = parse_number(params, name="params") * element_bytes(weight_dtype)
     kv = 0.0 if shape is None else kv_cache_bytes(shape, context, batch, kv_dtype)

@@ -27,6 +27,9 @@ from scalinglab.errors import ScalingLabError
 COMPARE_LAWS = ("kaplan2020", "hoffmann2022", "epoch2024")
 #: Accelerators the plan figure compares, besides the one in the settings.
 COMPARE_GPUS = ("A100-80GB", "H100-SXM", "B200")
+#: Runs the Chinchilla fit needs: its five parameters (E, A, B, alpha, beta) plus one
+#: (``ChinchillaFit`` refuses fewer). With fewer, the report shows the runs without a fit.
+MIN_FIT_RUNS = 6
 
 
 @dataclass
@@ -163,6 +166,21 @@ class Report:
     figures: dict = field(default_factory=dict)  # name -> PNG bytes
     summary: dict = field(default_factory=dict)
 
+    @property
+    def sections(self) -> list[str]:
+        """The titles of the report's sections (its ``<h2>`` headings), in order."""
+        import re
+
+        return [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in re.findall(r"<h2>(.*?)</h2>", self.html)]
+
+    def __repr__(self) -> str:
+        # The default repr would print the whole HTML (base64 figures: megabytes in a notebook).
+        where = self.summary.get("output")
+        fit = "fitted" if self.summary.get("fitted", True) else "not fitted (too few runs)"
+        return (f"Report(output={where!r}, html={len(self.html) / 1024:.0f} KiB, "
+                f"runs={self.summary.get('n_runs')}, {fit}, figures={list(self.figures)}, "
+                f"sections={self.sections})")
+
     def write(self, path) -> Path:
         """Write the HTML to ``path`` (parent folders created); returns the path."""
         path = Path(path)
@@ -294,6 +312,10 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
     source : path or RunData
         What :func:`load_runs` reads, or its result.
     settings : ReportSettings, optional
+
+    With fewer than :data:`MIN_FIT_RUNS` runs (a sweep still training) nothing can be fitted: the
+    report then shows the runs, their loss against size and their training curves, says how many
+    runs exist and how many the fit needs, and its summary has ``fitted: False``.
     """
     from scalinglab import plot
 
@@ -312,6 +334,8 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
             curves = curves[curves["run_id"].isin(kept["run_id"])]
         data = RunData(runs=kept, curves=curves, kind=data.kind, design=data.design,
                        source=f"{data.source} without its {settings.drop_highest_loss} highest-loss runs")
+    if len(data.runs) < MIN_FIT_RUNS:
+        return _partial_report(data, settings)
     a = analyse(data, settings)
     figures = _figures(a)
     pngs = {name: plot.to_png(fig) for name, (fig, _) in figures.items()}
@@ -421,6 +445,7 @@ def _summary(a: _Analysis) -> dict:
     out = {
         "source": a.data.source,
         "n_runs": int(len(a.data.runs)),
+        "fitted": True,
         "law": {k: getattr(law, k) for k in ("E", "A", "B", "alpha", "beta", "a", "b")},
         "converged": bool(est.converged_),
         "objective": float(est.objective_),
@@ -486,19 +511,12 @@ def _interval(values) -> str:
 
 
 def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
-    import scalinglab
     from scalinglab.laws.registry import get_law
 
     data, est, boot, s = a.data, a.estimator, a.boot, a.settings
     law, runs, compute = est.law_, data.runs, a.compute
     title = s.title or f"Scaling-law report: {data.source}"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
-             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>",
-             f"<p class='meta'>{len(runs)} runs · generated "
-             f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by scalinglab "
-             f"{html.escape(getattr(scalinglab, '__version__', '?'))}</p>"]
+    parts = _head(title, len(runs))
     best = a.allocations["your fit"]
     parts.append(
         f"<p>Fitted <code>L(N, D) = E + A/N<sup>α</sup> + B/D<sup>β</sup></code> (Hoffmann et al. "
@@ -584,7 +602,19 @@ def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
                      f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}</figcaption></figure>")
 
     # Data and settings.
-    parts.append("<h2>Data</h2>")
+    settings_rows = [[k, _fmt(v)] for k, v in (asdict(s) | {"mfu": a.mfu, "compute": compute}).items()]
+    settings_rows += [["fit", html.escape(law.source)],
+                      ["grid starts", _fmt(getattr(est, "n_starts_", None))],
+                      ["FLOPs per parameter-token", "6 (C = 6·N·D, Kaplan et al. 2020 §2.1)"]]
+    parts += _data_and_settings(data, settings_rows)
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _data_and_settings(data: RunData, settings_rows: list) -> list:
+    """The closing sections: every run, the settings, and the sweep's design when there is one."""
+    runs = data.runs
+    parts = ["<h2>Data</h2>"]
     parts.append(f"<p>Source: {html.escape(data.source)}"
                  + (f"; training curves: {data.curves['run_id'].nunique()} runs, {len(data.curves)} points"
                     if data.curves is not None else "") + ".</p>")
@@ -594,10 +624,6 @@ def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
             for rec in runs[cols].itertuples(index=False)]
     parts.append(f"<div class='scroll'>{_table(cols, rows)}</div>")
     parts.append("<h2>Settings</h2>")
-    settings_rows = [[k, _fmt(v)] for k, v in (asdict(s) | {"mfu": a.mfu, "compute": compute}).items()]
-    settings_rows += [["fit", html.escape(law.source)],
-                      ["grid starts", _fmt(getattr(est, "n_starts_", None))],
-                      ["FLOPs per parameter-token", "6 (C = 6·N·D, Kaplan et al. 2020 §2.1)"]]
     parts.append(_table(["setting", "value"], settings_rows))
     if data.design:
         design = {k: v for k, v in data.design.items() if not isinstance(v, (list, dict))}
@@ -608,12 +634,89 @@ def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
             parts.append("<p>The sweep's design:</p>")
             parts.append(_table(["field", "value"], [[html.escape(str(k)), html.escape(str(v))]
                                                      for k, v in sorted(design.items())]))
+    return parts
+
+
+def _head(title: str, n_runs: int) -> list:
+    import scalinglab
+
+    return [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1>",
+            f"<p class='meta'>{n_runs} runs · generated "
+            f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by scalinglab "
+            f"{html.escape(getattr(scalinglab, '__version__', '?'))}</p>"]
+
+
+def _partial_report(data: RunData, settings: ReportSettings) -> Report:
+    """The report of too few runs to fit: the runs, their losses and curves, and why no fit.
+
+    Everything shown is measured; nothing is extrapolated from a law that cannot be determined.
+    """
+    from scalinglab import plot
+
+    runs, n = data.runs, len(data.runs)
+    reason = (f"Too few runs to fit: {n} run(s) with a loss; the Chinchilla law "
+              f"L(N, D) = E + A/N^α + B/D^β has 5 parameters and needs at least {MIN_FIT_RUNS} runs. "
+              "This report shows the runs and their training curves only: no fitted law, intervals, "
+              "compute-optimal plan or extrapolation check.")
+    figures = {"loss_vs_params": (
+        plot.loss_vs_params(runs),
+        "Final loss of every run against its parameter count, coloured by tokens per parameter "
+        "(no fitted law: too few runs).")}
+    curves = data.curves
+    if curves is not None and len(curves) and curves.groupby("run_id").size().max() > 1:
+        figures["training_curves"] = (plot.training_curves(curves, None, runs=runs),
+                                      "Eval loss against FLOPs spent, one line per run, coloured by model size.")
+    pngs = {name: plot.to_png(fig) for name, (fig, _) in figures.items()}
+    title = settings.title or f"Scaling-law report: {data.source}"
+    parts = _head(title, n)
+    parts.append(f"<p class='flag'>⚠ {html.escape(reason)}</p>")
+    parts.append("<h2>Figures</h2>")
+    for name, (_, caption) in figures.items():
+        b64 = base64.b64encode(pngs[name]).decode("ascii")
+        parts.append(f"<figure id='fig-{name}'><img alt='{html.escape(name)}' "
+                     f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}</figcaption></figure>")
+    settings_rows = [[k, _fmt(v)] for k, v in asdict(settings).items()]
+    parts += _data_and_settings(data, settings_rows)
     parts.append("</body></html>")
-    return "\n".join(parts)
+    summary = {"source": data.source, "n_runs": int(n), "fitted": False, "min_runs": MIN_FIT_RUNS,
+               "notes": [reason], "figures": list(pngs), "settings": asdict(settings)}
+    return Report(html="\n".join(parts), figures=pngs, summary=summary)
 
 
 def write_report(source, output, settings: ReportSettings | None = None) -> Report:
-    """Build the report of ``source`` and write it to ``output``; returns the report."""
+    """Build the report of ``source`` and write it, as one self-contained HTML file, to ``output``.
+
+    Parameters
+    ----------
+    source : path or RunData
+        Where the runs are: a sweep folder (its finished runs and their training curves), a runs
+        file that :func:`scalinglab.runs.read_runs` reads (CSV/TSV, Parquet, JSONL, JSON; several
+        rows per ``run_id`` are taken as loss curves), or a tracker's store (TensorBoard log dir,
+        MLflow ``mlruns`` folder or URI, W&B export or offline-run dir); or a :class:`RunData`
+        already loaded (:func:`load_runs`).
+    output : path
+        The HTML file to write; parent folders are created. Figures are embedded as PNG ``data:``
+        URIs and styles are inline, so the file opens offline, with nothing fetched.
+    settings : ReportSettings, optional
+        Target budget, hardware, bootstrap, hold-out and title (defaults: :class:`ReportSettings`).
+
+    Returns
+    -------
+    Report
+        ``html``, ``figures`` (name -> PNG bytes) and ``summary`` (the JSON that
+        ``scalinglab report --json`` prints: fitted law, intervals, plan, extrapolation check,
+        notes, plus ``output``). With fewer than :data:`MIN_FIT_RUNS` runs the report shows the
+        runs and curves without a fit and ``summary["fitted"]`` is False.
+
+    Raises
+    ------
+    ScalingLabError
+        If ``source`` cannot be read, holds no finished run, the settings are invalid, or
+        ``output`` cannot be written.
+    """
     report = build_report(source, settings)
     report.write(output)
     report.summary["output"] = str(output)

@@ -17,9 +17,9 @@ column                        req.   meaning (units)
 ============================  =====  =============================================================
 
 Rows are kept in file order. ``df.attrs["source"]`` names the file and ``df.attrs["line"]`` gives,
-for each row, its line in a CSV/JSONL file (1-based, header = line 1), its row number in Parquet or
-its record number in a JSON array (``df.attrs["line_kind"]`` says which), so errors point at the
-input. Rows logged at ``step`` 0 with zero tokens or FLOPs (an evaluation before
+for each row, its line in a CSV/JSONL file (1-based, header = line 1), its row number in Parquet,
+its record number in a JSON array or its index label in a DataFrame given directly
+(``df.attrs["line_kind"]`` says which), so errors point at the input. Rows logged at ``step`` 0 with zero tokens or FLOPs (an evaluation before
 training) are skipped and listed in ``df.attrs["dropped"]``. Missing, non-positive or non-finite
 values are never dropped silently: :func:`validate_runs`
 raises a :class:`ScalingLabError` listing the offending lines, or, with ``on_invalid="drop"``,
@@ -60,11 +60,22 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
+#: The command-line flag of each ``*_col`` option (``scalinglab fit``); errors name both.
+_CLI_FLAGS = {"params": "--params-col", "tokens": "--tokens-col", "loss": "--loss-col",
+              "flops": "--flops-col"}
+
+
+def _option(canonical: str) -> str:
+    """How the option that names ``canonical``'s column is spelled: Python keyword (CLI flag)."""
+    flag = _CLI_FLAGS.get(canonical)
+    return f"{canonical}_col=" + (f" ({flag})" if flag else "")
+
+
 def _pick(columns, canonical, explicit):
     if explicit is not None:
         if explicit not in columns:
-            raise ScalingLabError(f"column {explicit!r} (for {canonical}) not found; columns are: "
-                                  f"{', '.join(map(str, columns))}")
+            raise ScalingLabError(f"column {explicit!r} (given by {_option(canonical)}) not found; "
+                                  f"columns are: {', '.join(map(str, columns))}")
         return explicit
     normed = {_norm(c): c for c in columns}
     for alias in _ALIASES[canonical]:
@@ -120,19 +131,22 @@ def _read_table(path: Path):
 
 def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_col=None,
               run_id_col=None, step_col=None, on_invalid: str = "raise",
-              flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN):
+              flops_per_param_token: float = FLOPS_PER_PARAM_TOKEN, curves: bool = False):
     """Read a runs table and return it in the canonical schema (see the module docstring).
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or pandas.DataFrame
         ``.csv``/``.tsv`` (optionally gzipped), ``.parquet``/``.pq``, ``.jsonl``/``.ndjson`` (one
         object per line) or ``.json`` (one array of objects; errors name the record). Also an
         experiment tracker's store — a TensorBoard log dir or event file, an MLflow ``mlruns``
         folder or URI, a W&B runs CSV export or offline-run dir (:func:`scalinglab.trackers.detect_tracker`)
         — read as loss curves (one row per logged step, ``run_id`` repeated), and a sweep folder
-        (its ``runs.parquet``). For a tracker the column options name its keys: ``loss_col`` the
-        loss metric, ``params_col``/``tokens_col``/``flops_col`` the run constants.
+        (its ``runs.parquet``, or with ``curves=True`` its ``curves.parquet``). For a tracker the
+        column options name its keys: ``loss_col`` the loss metric, ``params_col``/``tokens_col``/
+        ``flops_col`` the run constants. A DataFrame already in memory is read like a file: the
+        same column names are recognised, the ``*_col`` options apply, and errors name a row by
+        its index label (``df.attrs["source"]`` is ``"DataFrame"``).
     params_col, tokens_col, loss_col, flops_col, run_id_col, step_col : str, optional
         Column names in the file. Without them common names are recognised (``params``, ``N``,
         ``Model Size``; ``tokens``, ``D``; ``flops``, ``C``, ``Training FLOP``; ``loss``, ...).
@@ -140,9 +154,50 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
         What to do with rows whose values are missing, non-positive or non-finite.
     flops_per_param_token : float
         k in C = k·N·D, used to derive tokens or FLOPs when only one is given (default 6).
+    curves : bool
+        For a sweep folder: return its learning curves, one row per evaluation of every finished
+        run (``run_id``, ``step``, ``params``, ``tokens``, ``flops``, ``loss``), instead of one row
+        per run; the input of :class:`scalinglab.fit.envelope.EnvelopeFit` (Approach 1). The
+        evaluation at step 0 (no tokens seen) is skipped and listed in ``df.attrs["dropped"]``.
+        Other sources are returned as read: tracker stores are curves already, and a file or
+        DataFrame with several rows per ``run_id`` is one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical columns (``params``, ``tokens``, ``flops``, ``loss`` and those of
+        ``run_id``, ``non_embedding_params``, ``step`` present), in input order.
+
+    Raises
+    ------
+    ScalingLabError
+        For a missing or unreadable file, an unknown format, a required column not found, or
+        invalid values (with ``on_invalid="raise"``); the message names the file and line.
+
+    Examples
+    --------
+    >>> runs = read_runs("runs.csv", params_col="Model Size")     # doctest: +SKIP
+    >>> runs = read_runs(pd.read_csv("runs.csv"))                # doctest: +SKIP
+    >>> curves = read_runs("sweep-out", curves=True)             # doctest: +SKIP
+    >>> EnvelopeFit().fit(curves)                                # doctest: +SKIP
     """
     import pandas as pd
 
+    options = dict(params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
+                   flops_col=flops_col, run_id_col=run_id_col, step_col=step_col,
+                   on_invalid=on_invalid, flops_per_param_token=flops_per_param_token)
+    if isinstance(path, pd.DataFrame):
+        # Errors name a row by the frame's own index label (df.loc[label]) when it is integer,
+        # else by its 1-based position.
+        if pd.api.types.is_integer_dtype(path.index):
+            lines, kind = path.index.to_numpy(), "index"
+        else:
+            lines, kind = np.arange(1, len(path) + 1), "row"
+        return _from_frame(path.reset_index(drop=True), lines, source="DataFrame", line_kind=kind,
+                           **options)
+    if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
+        raise ScalingLabError(f"read_runs: expected a path (str or Path) or a pandas DataFrame, "
+                              f"got {type(path).__name__}")
     tracked = _read_tracked(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
                             flops_col=flops_col, on_invalid=on_invalid)
     if tracked is not None:
@@ -150,9 +205,9 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     path = Path(path)
     if path.is_dir() and (path / "runs.parquet").is_file():
         # a sweep folder (scalinglab.sweep.store): its run table is runs.parquet
-        return read_runs(path / "runs.parquet", params_col=params_col, tokens_col=tokens_col,
-                         loss_col=loss_col, flops_col=flops_col, run_id_col=run_id_col, step_col=step_col,
-                         on_invalid=on_invalid, flops_per_param_token=flops_per_param_token)
+        if curves:
+            return _sweep_curves(path, options)
+        return read_runs(path / "runs.parquet", **options)
     if not path.exists():
         raise ScalingLabError(f"runs file not found: {path}")
     if path.is_dir():
@@ -161,6 +216,24 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
     raw, lines = _read_table(path)
     if raw.empty:
         raise ScalingLabError(f"{path}: no runs in the file")
+    line_kind = {".parquet": "row", ".pq": "row", ".json": "record"}.get(path.suffix.lower(), "line")
+    try:
+        return _from_frame(raw, lines, source=str(path), line_kind=line_kind, **options)
+    except ScalingLabError as exc:
+        if path.name == "curves.parquet" and (path.parent / "runs.parquet").is_file():
+            # a sweep's curve table holds no run constants (they live in runs.parquet)
+            raise ScalingLabError(f"{exc}; for a sweep's learning curves use "
+                                  f"read_runs({str(path.parent)!r}, curves=True)") from None
+        raise
+
+
+def _from_frame(raw, lines, *, source: str, line_kind: str, params_col, tokens_col, loss_col,
+                flops_col, run_id_col, step_col, on_invalid, flops_per_param_token):
+    """The canonical table from a raw one (a file's content or a user's DataFrame)."""
+    import pandas as pd
+
+    if raw.empty:
+        raise ScalingLabError(f"{source}: no runs in it")
     cols = list(raw.columns)
     chosen = {
         "params": _pick(cols, "params", params_col),
@@ -171,20 +244,21 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
         "non_embedding_params": _pick(cols, "non_embedding_params", None),
         "step": _pick(cols, "step", step_col),
     }
-    for need, flag in (("params", "--params-col"), ("loss", "--loss-col")):
+    # The same check serves the Python API and the CLI: name the option both ways.
+    for need in ("params", "loss"):
         if chosen[need] is None:
-            raise ScalingLabError(f"{path}: no {need} column found (columns: {', '.join(map(str, cols))}); "
-                                  f"name it with {flag}")
+            raise ScalingLabError(f"{source}: no {need} column found (columns: {', '.join(map(str, cols))}); "
+                                  f"name it with {_option(need)}")
     if chosen["tokens"] is None and chosen["flops"] is None:
-        raise ScalingLabError(f"{path}: need a tokens or a flops column (columns: {', '.join(map(str, cols))}); "
-                              "name one with --tokens-col or --flops-col")
+        raise ScalingLabError(f"{source}: need a tokens or a flops column (columns: {', '.join(map(str, cols))}); "
+                              f"name one with {_option('tokens')} or {_option('flops')}")
 
     out = pd.DataFrame(index=range(len(raw)))
     for canon in ("params", "tokens", "flops", "loss", "non_embedding_params", "step"):
         if chosen[canon] is not None:
-            out[canon] = pd.to_numeric(raw[chosen[canon]], errors="coerce").astype(float)
+            out[canon] = pd.to_numeric(raw[chosen[canon]], errors="coerce").astype(float).to_numpy()
     if chosen["run_id"] is not None:
-        out["run_id"] = raw[chosen["run_id"]].astype(str)
+        out["run_id"] = raw[chosen["run_id"]].astype(str).to_numpy()
     k = float(flops_per_param_token)
     if "tokens" not in out:
         out["tokens"] = out["flops"] / (k * out["params"])
@@ -192,10 +266,36 @@ def read_runs(path, *, params_col=None, tokens_col=None, loss_col=None, flops_co
         out["flops"] = k * out["params"] * out["tokens"]
     order = [c for c in (*REQUIRED, *OPTIONAL) if c in out]
     out = out[order]
-    out.attrs["source"] = str(path)
+    out.attrs["source"] = source
     out.attrs["line"] = [int(x) for x in lines]
-    out.attrs["line_kind"] = {".parquet": "row", ".pq": "row", ".json": "record"}.get(path.suffix.lower(), "line")
+    out.attrs["line_kind"] = line_kind
     return validate_runs(out, on_invalid=on_invalid)
+
+
+def _sweep_curves(folder: Path, options: dict):
+    """A sweep folder's learning curves with each run's constants (``params``...) joined on.
+
+    ``curves.parquet`` holds ``run_id, step, tokens, flops, loss`` per evaluation (FLOPs under the
+    design's convention, as the sweep budgets); the model size comes from ``runs.parquet``.
+    """
+    from scalinglab.sweep.store import RunStore
+
+    store = RunStore(folder)
+    if not store.curves_path.is_file():
+        raise ScalingLabError(f"{folder}: the sweep has no curves.parquet (no run has finished yet)")
+    table = store.curves()
+    if len(table) == 0:
+        raise ScalingLabError(f"{folder}: the sweep has no finished run with a learning curve yet")
+    constants = store.run_table()
+    keep = [c for c in ("run_id", "params", "non_embedding_params") if c in constants.columns]
+    if "run_id" not in keep or "params" not in keep:
+        raise ScalingLabError(f"{store.table_path}: no run_id/params columns to join the curves on")
+    # one row per run in runs.parquet; drop_duplicates guards the join against a hand-edited table
+    joined = table.merge(constants[keep].drop_duplicates("run_id"), on="run_id", how="left")
+    cols = [c for c in ("run_id", "step", "params", "non_embedding_params", "tokens", "flops", "loss")
+            if c in joined.columns]
+    return _from_frame(joined[cols], np.arange(1, len(joined) + 1), source=str(store.curves_path),
+                       line_kind="row", **options)
 
 
 _URI = re.compile(r"^(sqlite|https?|databricks|postgresql|mysql|mssql|file):")

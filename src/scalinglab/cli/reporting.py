@@ -52,10 +52,22 @@ def report(
     payload = result.summary
 
     def render():
-        law = payload["law"]
         out = console()
         out.print(f"[bold]wrote[/bold] {payload['output']} ({len(payload['figures'])} figures, "
                   f"{payload['n_runs']} runs from {payload['source']})")
+        if payload.get("fitted", True):
+            _render_fit(out)
+        else:
+            out.print(f"[yellow]no law fitted[/yellow]: {payload['n_runs']} runs, a fit needs at least "
+                      f"{payload.get('min_runs', '?')}; the report shows the runs and their curves")
+        notes = payload.get("notes", [])
+        for note in notes[:3]:
+            out.print(f"[dim]{note}[/dim]", markup=True)
+        if len(notes) > 3:
+            out.print(f"[dim]... and {len(notes) - 3} more notes (--json lists them all)[/dim]")
+
+    def _render_fit(out):
+        law = payload["law"]
         out.print(f"fit: E={law['E']:.4g} A={law['A']:.4g} B={law['B']:.4g} "
                   f"alpha={law['alpha']:.4g} beta={law['beta']:.4g}  (N_opt ∝ C^{law['a']:.3f})")
         best = payload["optimal"]["your fit"]
@@ -65,10 +77,5 @@ def report(
             ex = payload["extrapolation"]
             out.print(f"extrapolation to the {ex['n_test']} runs above {ex['threshold']:.3g} FLOPs: "
                       f"mean |error| {100 * ex['mean_abs_rel_error']:.2f}%")
-        notes = payload.get("notes", [])
-        for note in notes[:3]:
-            out.print(f"[dim]{note}[/dim]", markup=True)
-        if len(notes) > 3:
-            out.print(f"[dim]... and {len(notes) - 3} more notes (--json lists them all)[/dim]")
 
     emit(payload, as_json, render)

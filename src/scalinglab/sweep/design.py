@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import math
+import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,6 +143,16 @@ class PlannedRun:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def __repr__(self) -> str:
+        # The full config and every convention's counts make the default repr ~1.4 KB a run;
+        # the fields (and as_dict()) still hold them all.
+        cfg = self.config
+        shape = f"{cfg.get('n_layer')}x{cfg.get('d_model')}" if "n_layer" in cfg else "?"
+        return (f"PlannedRun({self.run_id!r}, group={self.group!r}, shape={shape}, "
+                f"params={self.params:,}, tokens={self.tokens:,}, steps={self.steps:,}, "
+                f"flops={self.flops:.3g} ({self.convention}), lr={cfg.get('lr', float('nan')):.3g}, "
+                f"batch_size={cfg.get('batch_size')})")
+
 
 @dataclass
 class SweepDesign:
@@ -178,6 +191,40 @@ class SweepDesign:
         return {"design_id": self.design_id, "kind": self.kind, "settings": self.settings,
                 "notes": list(self.notes), "total_flops": self.total_flops,
                 "runs": [r.as_dict() for r in self.runs]}
+
+    def _scope(self) -> str:
+        """What the design spans, in one phrase: its budgets, or its sizes and multiples."""
+        if self.kind == "isoflop":
+            return "budgets=[" + ", ".join(f"{b:.3g}" for b in self.budgets) + "]"
+        multiples = self.settings.get("multiples", [])
+        return ("multiples=[" + ", ".join(f"{m:g}" for m in multiples) + "] tokens/param")
+
+    def __repr__(self) -> str:
+        # A notebook prints the design after building it: the default dataclass repr (every
+        # run's full config) is ~20 KB for 10 runs. The key numbers fit on one line; the runs
+        # themselves stay in .runs and as_dict().
+        params = [r.params for r in self.runs]
+        sizes = f"{min(params):,}-{max(params):,}" if params else "none"
+        notes = f", notes={len(self.notes)}" if self.notes else ""
+        return (f"SweepDesign(kind={self.kind!r}, runs={len(self.runs)}, {self._scope()}, "
+                f"params={sizes}, total_flops={self.total_flops:.3g}, "
+                f"design_id={self.design_id!r}{notes})")
+
+    def _repr_html_(self) -> str:
+        """A table of the runs for Jupyter (one row per run, the numbers that decide its cost)."""
+        head = ("<tr><th>run_id</th><th>group</th><th>shape</th><th>params</th><th>tokens</th>"
+                "<th>steps</th><th>FLOPs</th></tr>")
+        rows = "".join(
+            f"<tr><td>{html.escape(r.run_id)}</td><td>{html.escape(str(r.group))}</td>"
+            f"<td>{r.config.get('n_layer')}x{r.config.get('d_model')}</td><td>{r.params:,}</td>"
+            f"<td>{r.tokens:,}</td><td>{r.steps:,}</td><td>{r.flops:.3g}</td></tr>"
+            for r in self.runs)
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (f"<p><b>SweepDesign</b> {html.escape(self.kind)}: {len(self.runs)} runs, "
+                f"{html.escape(self._scope())}, total {self.total_flops:.3g} FLOPs "
+                f"({html.escape(str(self.settings.get('convention', DEFAULT_CONVENTION)))}), design_id "
+                f"<code>{html.escape(self.design_id)}</code></p>"
+                f"<table>{head}{rows}</table>" + (f"<ul>{notes}</ul>" if notes else ""))
 
 
 # ----- building one run ---------------------------------------------------------------------------
@@ -234,6 +281,9 @@ def _check_corpus(corpus: str) -> None:
 
     resolve_corpus(corpus)
 
+
+#: How far (as a factor) a ladder's shape may miss the size asked for before the design refuses it.
+MAX_SIZE_MISS = 2.0
 
 #: Hoffmann et al. 2022 Table 3 [P]: the compute-optimal models train on about 20 tokens per
 #: parameter (1B params -> 20.2B tokens, 10B -> 205.1B; LAWS.md §2.4).
@@ -293,6 +343,55 @@ def _centre(prior, compute: float, family: ShapeFamily, convention: str, candida
     return family.optimum(prior, compute, convention, candidates)
 
 
+# ----- argument checks ------------------------------------------------------------------------------
+def _whole(value, name: str) -> int:
+    """``value`` as an ``int`` when it is a whole number of any numeric type, else a clear error.
+
+    A notebook hands over ``np.int64`` (from ``np.arange``) or ``5.0`` (from arithmetic) as often as
+    ``5``; an ``isinstance(value, int)`` check would refuse both with a misleading message.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    raise ScalingLabError(f"{name}: must be a whole number, got {value!r}")
+
+
+def _positive_numbers(values, name: str, what: str) -> list[float]:
+    """``values`` (a sequence, an array or one number) as sorted positive finite floats.
+
+    One number is taken as a one-element list; strings are read by
+    :func:`~scalinglab.core.units.parse_number` (``"1e11"``, ``"70B"``), as the CLI reads them.
+    """
+    from scalinglab.core.units import parse_number
+
+    if isinstance(values, np.ndarray):
+        values = values.ravel().tolist()
+    elif isinstance(values, (str, bytes, numbers.Number)) or not hasattr(values, "__iter__"):
+        values = [values]
+    out = []
+    for value in values:
+        if isinstance(value, str):
+            value = parse_number(value, name=name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ScalingLabError(f"{name}: expected numbers ({what}), got {value!r}")
+        number = float(value)
+        if not (math.isfinite(number) and number > 0):
+            raise ScalingLabError(f"{name}: every value must be a positive, finite {what}; got {value!r}")
+        out.append(number)
+    return sorted(out)
+
+
+def _run_settings(ctx, seed, eval_tokens, val_fraction) -> tuple[int, int, int, float]:
+    """The shared run settings with numpy or float spellings of whole numbers accepted."""
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
+        raise ScalingLabError(f"val_fraction: must be a number, got {val_fraction!r}")
+    return (_whole(ctx, "ctx"), _whole(seed, "seed"), _whole(eval_tokens, "eval_tokens"),
+            float(val_fraction))
+
+
 # ----- IsoFLOP grid ----------------------------------------------------------------------------------
 def isoflop_design(
     budgets,
@@ -316,10 +415,13 @@ def isoflop_design(
 
     Parameters
     ----------
-    budgets : sequence of float
-        Training budgets C in FLOPs under ``convention`` (full FLOPs by default).
+    budgets : sequence of float, or one number
+        Training budgets C in FLOPs under ``convention`` (full FLOPs by default); a single number
+        is one budget. Strings such as ``"1e11"`` are read as the CLI reads them. Budgets must be
+        more than 5% apart (``IsoFLOPFit.budget_rtol``), or Approach 2 would fit them as one.
     sizes_per_budget : int
-        Models per budget (at least 3, so a parabola can be fitted).
+        Models per budget (at least 3, so a parabola can be fitted). Any whole number is accepted
+        (``5``, ``5.0``, ``np.int64(5)``), here and for ``ctx``, ``seed`` and ``eval_tokens``.
     span_decades : float
         Width of the size range in decades of total parameters, centred on the prior's optimum.
     prior_law : str or law, optional
@@ -330,28 +432,45 @@ def isoflop_design(
     convention : str
         FLOP convention used for D = C / (FLOPs per token) and for the budgets.
 
+    Returns
+    -------
+    SweepDesign
+        ``kind="isoflop"``; one group of runs per budget, ``notes`` on any size range moved.
+
     Raises
     ------
     ScalingLabError
-        On fewer than 3 sizes, a non-positive budget, an unknown corpus or convention, or a budget
+        On fewer than 3 sizes or a fractional count, a budget that is not a positive finite
+        number, two budgets within 5% of each other, an unknown corpus or convention, or a budget
         too small for even the smallest model to take the rule's minimum number of steps.
     """
     from scalinglab.core.architecture import check_convention
+    from scalinglab.fit.isoflop import IsoFLOPFit
     from scalinglab.train.config import DEFAULT_CORPUS, tokenizer_vocab
 
     corpus = corpus or DEFAULT_CORPUS
     rule = rule or HyperparameterRule()
-    budgets = sorted(float(b) for b in budgets)
+    budgets = _positive_numbers(budgets, "budgets", "FLOP count")
     if not budgets:
         raise ScalingLabError("an IsoFLOP sweep needs at least one budget")
-    if any(not math.isfinite(b) or b <= 0 for b in budgets):
-        raise ScalingLabError(f"budgets must be positive FLOP counts, got {budgets}")
     if len(set(budgets)) != len(budgets):
         raise ScalingLabError(f"budgets repeat a value: {budgets}")
-    if not isinstance(sizes_per_budget, int) or sizes_per_budget < 3:
-        raise ScalingLabError(f"sizes per budget: need at least 3 to locate a minimum, got {sizes_per_budget}")
-    if not span_decades > 0:
-        raise ScalingLabError(f"span_decades: must be positive, got {span_decades}")
+    # Approach 2 groups runs whose FLOPs agree within budget_rtol into one profile: two budgets
+    # that close would be fitted as one parabola over twice the sizes, silently.
+    rtol = IsoFLOPFit.budget_rtol
+    for low, high in zip(budgets[:-1], budgets[1:], strict=True):
+        if high <= low * (1 + rtol):
+            raise ScalingLabError(
+                f"budgets {low:.4g} and {high:.4g} differ by less than {rtol:.0%}: the IsoFLOP fit "
+                "would merge them into one profile; space budgets further apart (e.g. 2-3x)")
+    sizes_per_budget = _whole(sizes_per_budget, "sizes_per_budget")
+    if sizes_per_budget < 3:
+        raise ScalingLabError(f"sizes_per_budget: need at least 3 to locate a minimum, got {sizes_per_budget}")
+    if isinstance(span_decades, bool) or not isinstance(span_decades, numbers.Real) \
+            or not (math.isfinite(span_decades) and span_decades > 0):
+        raise ScalingLabError(f"span_decades: must be a positive, finite number, got {span_decades!r}")
+    span_decades = float(span_decades)
+    ctx, seed, eval_tokens, val_fraction = _run_settings(ctx, seed, eval_tokens, val_fraction)
     check_convention(convention)
     if check_corpus:
         _check_corpus(corpus)
@@ -418,6 +537,7 @@ def isoflop_design(
             runs.append(plan_run(pick, tokens, group=f"C={budget:.3g}", budget=budget, base=base,
                                  rule=rule, convention=convention))
     _check_unique(runs)
+    _check_budgets_stay_apart(runs, rtol)
     settings = {
         "budgets": budgets, "sizes_per_budget": sizes_per_budget, "span_decades": span_decades,
         "corpus": corpus, "tokenizer": tokenizer, "ctx": ctx, "seed": seed, "device": device,
@@ -450,22 +570,42 @@ def ladder_design(
 
     Parameters
     ----------
-    sizes : sequence of float
-        Target total parameter counts; each maps to the nearest shape of the family.
-    multiples : sequence of float
+    sizes : sequence of float, or one number
+        Target total parameter counts; each maps to the nearest shape of the family, which must be
+        within :data:`MAX_SIZE_MISS` (2x) of it.
+    multiples : sequence of float, or one number
         Tokens per parameter (OLMo ladder: 1x, 2x, 5x, 10x Chinchilla's 20).
+    ctx, seed, eval_tokens : int
+        Any whole number is accepted (``128``, ``128.0``, ``np.int64(128)``).
+
+    Returns
+    -------
+    SweepDesign
+        ``kind="ladder"``: ``len(sizes) x len(multiples)`` runs, fewer when sizes share a shape.
+
+    Raises
+    ------
+    ScalingLabError
+        On a size or multiple that is not a positive finite number, a repeated multiple, a size
+        no shape of the family comes within 2x of, or an unknown corpus or convention.
+
+    Warns
+    -----
+    UserWarning
+        When several sizes map to the same shape: it is trained once (also in ``notes``).
     """
     from scalinglab.core.architecture import check_convention
     from scalinglab.train.config import DEFAULT_CORPUS, tokenizer_vocab
 
     corpus = corpus or DEFAULT_CORPUS
     rule = rule or HyperparameterRule()
-    sizes = sorted(float(s) for s in sizes)
-    multiples = sorted(float(m) for m in multiples)
+    sizes = _positive_numbers(sizes, "sizes", "parameter count")
+    multiples = _positive_numbers(multiples, "multiples", "tokens-per-parameter ratio")
     if not sizes or not multiples:
         raise ScalingLabError("a ladder needs at least one size and one tokens-per-parameter multiple")
-    if any(s <= 0 for s in sizes) or any(m <= 0 for m in multiples):
-        raise ScalingLabError(f"ladder sizes and multiples must be positive: {sizes}, {multiples}")
+    if len(set(multiples)) != len(multiples):
+        raise ScalingLabError(f"multiples repeat a value: {multiples}")
+    ctx, seed, eval_tokens, val_fraction = _run_settings(ctx, seed, eval_tokens, val_fraction)
     check_convention(convention)
     if check_corpus:
         _check_corpus(corpus)
@@ -473,25 +613,65 @@ def ladder_design(
     candidates = family.candidates()
     base = _base_config(corpus, tokenizer, ctx, seed, device, dtype, eval_tokens, val_fraction)
     runs = []
-    seen = set()
+    notes = []
+    chosen: dict[int, list[float]] = {}  # id(shape) -> the requested sizes it stands for
+    picks = []
     for size in sizes:
         pick = family.nearest(candidates, size)
-        if id(pick) in seen:
-            continue
-        seen.add(id(pick))
+        if not 1 / MAX_SIZE_MISS <= pick["params"] / size <= MAX_SIZE_MISS:
+            smallest = min(c["params"] for c in candidates)
+            largest = max(c["params"] for c in candidates)
+            raise ScalingLabError(
+                f"sizes: no shape of the family is within {MAX_SIZE_MISS:g}x of {size:.3g} parameters "
+                f"(the nearest has {pick['params']:,}); at vocab {family.vocab} and ctx {ctx} the family "
+                f"spans {smallest:,} to {largest:,} parameters")
+        if id(pick) not in chosen:
+            chosen[id(pick)] = []
+            picks.append(pick)
+        chosen[id(pick)].append(size)
+    for pick in picks:
+        asked = chosen[id(pick)]
+        if len(asked) > 1:
+            # Two rungs on one shape would train the same runs twice (same run IDs): one is kept,
+            # and the ladder has fewer sizes than asked for, which must not pass unnoticed.
+            note = (f"sizes {', '.join(f'{a:.3g}' for a in asked)} all map to the same shape "
+                    f"({pick['n_layer']}x{pick['d_model']}, {pick['params']:,} params); "
+                    "it is trained once")
+            notes.append(note)
+            warnings.warn(f"ladder_design: {note}", UserWarning, stacklevel=2)
         for m in multiples:
             runs.append(plan_run(pick, m * pick["params"], group=f"{m:g} tokens/param", budget=None,
                                  base=base, rule=rule, convention=convention))
-    _check_unique(runs)
+    _check_unique(runs, what="two multiples")
     settings = {"sizes": sizes, "multiples": multiples, "corpus": corpus, "tokenizer": tokenizer,
                 "ctx": ctx, "seed": seed, "device": device, "dtype": dtype,
                 "eval_tokens": eval_tokens, "val_fraction": val_fraction, "convention": convention,
                 "hyperparameter_rule": rule.as_dict()}
-    return SweepDesign(kind="ladder", runs=runs, settings=settings)
+    return SweepDesign(kind="ladder", runs=runs, settings=settings, notes=notes)
 
 
-def _check_unique(runs: list[PlannedRun]) -> None:
+def _check_unique(runs: list[PlannedRun], what: str = "two budgets") -> None:
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
-        raise ScalingLabError(f"the design repeats run(s) {', '.join(dupes)}: two budgets chose the same run")
+        raise ScalingLabError(f"the design repeats run(s) {', '.join(dupes)}: {what} chose the same run")
+
+
+def _check_budgets_stay_apart(runs: list[PlannedRun], rtol: float) -> None:
+    """Refuse a grid whose runs the IsoFLOP fit would group differently from their budgets.
+
+    Each run spends its budget to within one batch, so budgets just over ``rtol`` apart can still
+    produce runs that :func:`~scalinglab.fit.isoflop.group_budgets` chains into one profile.
+    """
+    from scalinglab.fit.isoflop import group_budgets
+
+    labels = group_budgets([r.flops for r in runs], rtol)
+    by_label: dict[int, set] = {}
+    for label, run in zip(labels, runs, strict=True):
+        by_label.setdefault(int(label), set()).add(run.budget)
+    for budgets in by_label.values():
+        if len(budgets) > 1:
+            shown = " and ".join(f"{b:.4g}" for b in sorted(budgets))
+            raise ScalingLabError(
+                f"budgets {shown}: their runs' FLOPs fall within {rtol:.0%} of each other, so the "
+                "IsoFLOP fit would merge them into one profile; space budgets further apart (e.g. 2-3x)")

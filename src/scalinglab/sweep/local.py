@@ -118,7 +118,7 @@ class LocalExecutor:
 
         cores = available_cores()
         if gpus and self.workers and self.workers > gpus:
-            raise ScalingLabError(f"--workers {self.workers}: the runs train on CUDA and {gpus} GPU(s) "
+            raise ScalingLabError(f"workers={self.workers} (--workers): the runs train on CUDA and {gpus} GPU(s) "
                                   f"are visible; use at most one worker per GPU")
         workers = max(1, min(self.workers or gpus or cores, max(n_tasks, 1)))
         threads = self.threads or max(1, cores // workers)

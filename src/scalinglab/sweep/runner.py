@@ -10,9 +10,13 @@ the processes that train.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.sweep.design import SweepDesign
@@ -55,13 +59,18 @@ class SweepOutcome:
 
 def make_executor(name: str, *, address: str | None = None, workers: int | None = None,
                   threads: int | None = None, num_cpus: int | None = None):
-    """The executor named ``name`` (``"local"`` or ``"ray"``) with its settings."""
-    for option, value in (("--workers", workers), ("threads", threads), ("num_cpus", num_cpus)):
+    """The executor named ``name`` (``"local"`` or ``"ray"``) with its settings.
+
+    Errors name each option as :func:`run_sweep` takes it and as ``scalinglab sweep`` does.
+    """
+    for option, value in (("workers= (--workers)", workers), ("threads=", threads),
+                          ("num_cpus=", num_cpus)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ScalingLabError(f"{option}: must be a whole number of at least 1, got {value!r}")
     if name == "local":
         if address:
-            raise ScalingLabError("--address is for the Ray executor; add --executor ray")
+            raise ScalingLabError("address= (--address) is for the Ray executor; "
+                                  "use executor='ray' (--executor ray)")
         from scalinglab.sweep.local import LocalExecutor
 
         return LocalExecutor(workers=workers, threads=threads)
@@ -69,7 +78,7 @@ def make_executor(name: str, *, address: str | None = None, workers: int | None 
         from scalinglab.sweep.ray_exec import RayExecutor
 
         return RayExecutor(address=address, num_cpus=num_cpus or workers, cpus_per_run=threads or 1)
-    raise ScalingLabError(f"executor {name!r}: expected 'local' or 'ray'")
+    raise ScalingLabError(f"executor {name!r}: expected 'local' or 'ray' (or an executor object)")
 
 
 def build_record(planned: dict, result: dict, executor: str) -> dict:
@@ -110,6 +119,48 @@ def _finite(value):
     return value
 
 
+#: Environment variable through which a spawned worker tells its parent sweep that it re-ran the
+#: script's top level (see :func:`_unguarded_main`).
+_SPAWN_PROBE = "SCALINGLAB_SWEEP_SPAWN_PROBE"
+
+_GUARD_MESSAGE = (
+    "run_sweep was called again inside a worker process while it started: the local executor "
+    "starts workers with 'spawn', which re-runs the top level of your script in each of them; "
+    "put the code that calls run_sweep under `if __name__ == \"__main__\":`"
+)
+
+
+def _in_spawned_bootstrap() -> bool:
+    """Whether this process is a spawned worker still importing its parent's main module.
+
+    ``multiprocessing`` sets ``_inheriting`` on the current process while a ``spawn`` (or
+    ``forkserver``) child runs the parent's ``__main__`` as ``__mp_main__``; its own "bootstrapping
+    phase" check reads the same flag. A call of run_sweep at that moment can only come from a
+    script whose top level calls it without the ``__main__`` guard.
+    """
+    import multiprocessing.process
+
+    return bool(getattr(multiprocessing.process.current_process(), "_inheriting", False))
+
+
+def _unguarded_main() -> None:
+    """Refuse, in a spawned worker, a run_sweep reached by re-running an unguarded script.
+
+    Without this each worker would go on to take the sweep folder's lock, fail on it, and die; the
+    parent would then report every run as "worker process died 3 times". The marker file (named
+    by the parent in the environment) lets the parent raise the same clear error.
+    """
+    if not _in_spawned_bootstrap():
+        return
+    marker = os.environ.get(_SPAWN_PROBE)
+    if marker:
+        try:
+            Path(marker).touch()
+        except OSError:  # the parent's temp folder is gone: the child's own error still says why
+            pass
+    raise ScalingLabError(_GUARD_MESSAGE)
+
+
 def run_sweep(
     design: SweepDesign,
     directory,
@@ -134,18 +185,44 @@ def run_sweep(
     **executor_options
         ``address``, ``workers``, ``threads``, ``num_cpus`` for :func:`make_executor`.
 
+    Returns
+    -------
+    SweepOutcome
+        What this call trained, skipped and failed, and the folder's status afterwards.
+
     Raises
     ------
     ScalingLabError
         Before any training: if another sweep holds the folder, or the folder holds another design.
+        Also when the local executor's workers re-ran a script that calls run_sweep without the
+        ``if __name__ == "__main__":`` guard (see the note below).
+
+    Notes
+    -----
+    The local executor starts its workers with ``spawn`` (no inherited torch state), and a spawned
+    worker first re-runs the top level of the script that started it. In a script (not in a
+    notebook or the REPL), put the call under the ``__main__`` guard, as ``multiprocessing``
+    requires::
+
+        if __name__ == "__main__":
+            design = isoflop_design([1e11, 3e11])
+            run_sweep(design, "sweep-out")
+
+    Without it every worker would start the sweep again; run_sweep detects that and raises a
+    ScalingLabError that says so.
     """
     from scalinglab.sweep.worker import train_task
 
+    _unguarded_main()
     run_fn = run_fn or train_task
     runner = make_executor(executor, **executor_options) if isinstance(executor, str) else executor
     store = RunStore(directory)
     store.lock()
     started = time.perf_counter()
+    # A spawned worker that re-runs an unguarded script touches this file (see _unguarded_main).
+    marker = Path(tempfile.gettempdir()) / f"scalinglab-spawn-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    previous = os.environ.get(_SPAWN_PROBE)
+    os.environ[_SPAWN_PROBE] = str(marker)
     try:
         store.write_design(design.as_dict())
         records, _, corrupt = store.scan()
@@ -164,6 +241,9 @@ def run_sweep(
 
         def on_done(task, result, error):
             rid = task["run_id"]
+            if error is not None and marker.exists():
+                # the workers died re-running the user's script, not training: nothing to record
+                raise ScalingLabError(_GUARD_MESSAGE)
             if error is None:
                 store.write_record(build_record(planned[rid], result, runner.name))
                 store.rebuild_tables()
@@ -183,6 +263,11 @@ def run_sweep(
         outcome.status = store.status()
         return outcome
     finally:
+        if previous is None:
+            os.environ.pop(_SPAWN_PROBE, None)
+        else:
+            os.environ[_SPAWN_PROBE] = previous
+        marker.unlink(missing_ok=True)
         store.unlock()
 
 

@@ -218,7 +218,7 @@ class RunStore:
             handle.close()
             raise ScalingLabError(
                 f"{self.directory} is in use by another running sweep (pid {holder}); "
-                "wait for it or choose another --out folder"
+                "wait for it or choose another folder (--out)"
             ) from exc
         handle.seek(0)
         handle.truncate()
@@ -229,7 +229,7 @@ class RunStore:
 
     def _check_not_a_file(self) -> None:
         if self.directory.exists() and not self.directory.is_dir():
-            raise ScalingLabError(f"{self.directory} is a file, not a sweep folder; choose another --out")
+            raise ScalingLabError(f"{self.directory} is a file, not a sweep folder; choose another folder (--out)")
 
     def _remove_temporaries(self) -> None:
         """Delete temporary files a killed writer left behind (only the lock holder writes here)."""
@@ -272,7 +272,7 @@ class RunStore:
             raise ScalingLabError(
                 f"{self.directory} already holds a different sweep (design "
                 f"{existing.get('design_id')}, {len(existing.get('runs', []))} runs); "
-                "two sweeps cannot share one folder: choose another --out"
+                "two sweeps cannot share one folder: choose another folder (--out)"
             )
         return True
 

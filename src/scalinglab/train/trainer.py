@@ -67,7 +67,16 @@ class TrainResult:
     peak_flops_per_s, mfu : float or None
         The device's peak (catalog on GPU, measured matmul on CPU) and achieved / peak.
     curve : list of dict
-        ``{step, tokens, flops, loss, train_loss}`` at every evaluation.
+        ``{step, tokens, flops, loss, train_loss}`` at every evaluation (and at step 0, before
+        training, when ``eval_every`` is set). ``loss`` is the validation loss at that step;
+        ``train_loss`` is the **mean training loss over the optimizer steps since the previous
+        evaluation** (not the loss at that step), absent where no step ran since (step 0). Both
+        in nats per token.
+
+    Notes
+    -----
+    ``repr(result)`` shows the key numbers only (size, tokens, losses, throughput, MFU); every
+    field is still there, and ``as_dict()`` is unchanged.
     """
 
     config: dict
@@ -103,6 +112,18 @@ class TrainResult:
         for name, value in by_convention.items():
             out[f"flops_{name}"] = value
         return out
+
+    def __repr__(self) -> str:
+        # The dataclass repr prints the whole config and curve, pages of it in a notebook.
+        def opt(value, spec):
+            return "n/a" if value is None else format(value, spec)
+
+        return (f"TrainResult(params={self.params:,}, tokens={self.tokens:,}, steps={self.steps:,}, "
+                f"loss={self.loss:.4f}, best_loss={self.best_loss:.4f}, "
+                f"bits_per_byte={opt(self.bits_per_byte, '.4f')}, "
+                f"tokens_per_s={self.tokens_per_s:,.0f}, mfu={opt(self.mfu, '.2%')}, "
+                f"device={self.device!r}, wall_seconds={self.wall_seconds:.1f}, "
+                f"curve={len(self.curve)} points)")
 
 
 def prepare_out_dir(out_dir, name: str = "out_dir") -> Path | None:

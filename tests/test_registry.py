@@ -117,3 +117,9 @@ def test_each_distinctive_constant_is_written_once_in_the_package():
                     seen[value].append(f"{path.relative_to(root)}:{tok.start[0]}")
     for value, where in seen.items():
         assert len(where) == 1, f"{DISTINCTIVE[value]} ({value}) written {len(where)} times: {where}"
+
+
+def test_presets_cannot_be_replaced_in_place():
+    with pytest.raises(TypeError):
+        LAWS["epoch2024"] = LAWS["hoffmann2022"]
+    assert get_law("epoch2024").name == "epoch2024"

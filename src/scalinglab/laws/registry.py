@@ -22,6 +22,7 @@ kaplan2020                 Kaplan et al. 2020 joint L(N, D) (Table 2) and Table 
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw
@@ -76,10 +77,13 @@ EPOCH_2024_ROUNDED = ParametricLaw(
 KAPLAN_2020 = KaplanLaw()
 
 #: Every preset by name (lower case). Other law modules may add entries with :func:`register`.
-LAWS: dict = {
+_LAWS: dict = {
     law.name: law
     for law in (HOFFMANN_2022, HOFFMANN_2022_UNROUNDED, EPOCH_2024, EPOCH_2024_ROUNDED, KAPLAN_2020)
 }
+#: A read-only view: ``LAWS["epoch2024"] = x`` would change a published preset for the whole
+#: process; :func:`register` is the one way in, and it refuses to replace a name.
+LAWS = MappingProxyType(_LAWS)
 
 #: Short names people type, mapped to the preset they mean.
 ALIASES = {
@@ -101,7 +105,7 @@ def register(law) -> None:
     key = law.name.lower()
     if key in LAWS and LAWS[key] is not law:
         raise ScalingLabError(f"law {law.name!r} is already registered")
-    LAWS[key] = law
+    _LAWS[key] = law
 
 
 def get_law(name=DEFAULT_LAW):

@@ -69,7 +69,8 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
     if approach == 1:
         from scalinglab.fit.envelope import EnvelopeFit
 
-        curves = _sweep_curves(path, curves)
+        if _is_sweep(path):  # Approach 1 wants the learning curves, not one row per run
+            curves = runs_mod.read_runs(path, curves=True, on_invalid=on_invalid)
 
         est = EnvelopeFit(seed=seed).fit(curves)
         payload.update(est.as_dict())
@@ -129,22 +130,12 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
     return payload
 
 
-def _sweep_curves(path, table):
-    """A sweep folder's eval curves (``curves.parquet``, as ``report`` and ``sweep`` use for
-    Approach 1) in place of its one-row-per-run table; other sources are returned unchanged."""
+def _is_sweep(path) -> bool:
+    """Whether ``path`` is a sweep folder with learning curves (``runs.parquet`` and ``curves.parquet``)."""
     from pathlib import Path
 
-    from scalinglab.sweep.store import RunStore
-
-    if not (Path(path).is_dir() and (Path(path) / "sweep.json").is_file()):
-        return table
-    store = RunStore(path)
-    if not store.curves_path.exists():
-        return table
-    curves = store.curves()
-    if "params" not in curves.columns:
-        curves = curves.merge(table[["run_id", "params"]], on="run_id", how="inner")
-    return curves[curves["flops"] > 0]  # an eval before the first step spent no FLOPs
+    folder = Path(path)
+    return folder.is_dir() and (folder / "runs.parquet").is_file() and (folder / "curves.parquet").is_file()
 
 
 def _plot(path, df, est, form, approach, variable):

@@ -32,6 +32,7 @@ from scalinglab.laws.registry import get_law
 from scalinglab.runs import read_runs
 from scalinglab.sweep.design import PlannedRun, SweepDesign, isoflop_design, ladder_design
 from scalinglab.sweep.runner import make_executor, run_sweep
+from standins import SerialExecutor
 
 LAW = get_law("hoffmann2022")
 
@@ -53,14 +54,6 @@ def law_run(task):
     return {"loss": loss, "best_loss": loss, "tokens": cfg["tokens"], "curve": curve}
 
 
-class SerialExecutor:
-    """Runs tasks in this process, in order (an executor without processes)."""
-
-    name = "serial"
-
-    def execute(self, tasks, fn, on_done):
-        for task in tasks:
-            on_done(task, fn(task), None)
 
 
 @pytest.fixture(scope="module")

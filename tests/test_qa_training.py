@@ -15,6 +15,7 @@ from clihelp import run as run_cli
 from scalinglab.errors import ScalingLabError
 from scalinglab.sweep.design import isoflop_design
 from scalinglab.sweep.runner import run_sweep
+from standins import SerialExecutor
 
 # A 1-layer, 32-wide byte model on 32-token contexts: the smallest run the CLI can describe.
 TINY_ARGS = ["--layers", "1", "--d-model", "32", "--ctx", "32", "--batch-size", "8",
@@ -115,12 +116,6 @@ def fake_run(task):
     return {"loss": loss, "best_loss": loss, "tokens": task["config"]["tokens"], "curve": []}
 
 
-class SerialExecutor:
-    name = "serial"
-
-    def execute(self, tasks, fn, on_done):
-        for task in tasks:
-            on_done(task, fn(task), None)
 
 
 @pytest.fixture

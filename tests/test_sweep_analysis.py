@@ -13,6 +13,7 @@ from scalinglab.laws.registry import get_law
 from scalinglab.sweep.analysis import analyze_sweep
 from scalinglab.sweep.design import isoflop_design
 from scalinglab.sweep.runner import run_sweep
+from standins import SerialExecutor
 
 LAW = get_law("hoffmann2022")
 BUDGETS = [1e11, 3e11, 1e12, 3e12]
@@ -31,12 +32,6 @@ def law_run(task):
     return {"loss": loss, "best_loss": loss, "tokens": cfg["tokens"], "curve": curve}
 
 
-class SerialExecutor:
-    name = "serial"
-
-    def execute(self, tasks, fn, on_done):
-        for task in tasks:
-            on_done(task, fn(task), None)
 
 
 @pytest.fixture(scope="module")

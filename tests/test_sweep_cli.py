@@ -13,6 +13,7 @@ from clihelp import run as run_cli
 from scalinglab.sweep.design import isoflop_design
 from scalinglab.sweep.runner import run_sweep
 from scalinglab.sweep.store import RunStore
+from standins import SerialExecutor
 
 
 def fake_run(task):
@@ -21,24 +22,12 @@ def fake_run(task):
     return {"loss": loss, "best_loss": loss, "tokens": cfg["tokens"], "curve": []}
 
 
-class SerialExecutor:
-    name = "serial"
-
-    def __init__(self, fail=()):
-        self.fail = set(fail)
-
-    def execute(self, tasks, fn, on_done):
-        for task in tasks:
-            if task["run_id"] in self.fail:
-                on_done(task, None, "RuntimeError: boom")
-            else:
-                on_done(task, fn(task), None)
 
 
 def test_status_counts_runs(tmp_path, capsys):
     design = isoflop_design([1e11, 3e11], sizes_per_budget=3, check_corpus=False)
     failed = design.runs[0].run_id
-    run_sweep(design, tmp_path, executor=SerialExecutor(fail=[failed]), run_fn=fake_run)
+    run_sweep(design, tmp_path, executor=SerialExecutor(fail_ids=[failed]), run_fn=fake_run)
     store = RunStore(tmp_path)
     records, _, _ = store.scan()
     store.write_record(next(iter(records.values())))  # one duplicate record

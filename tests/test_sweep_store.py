@@ -16,6 +16,7 @@ from scalinglab.sweep.design import isoflop_design
 from scalinglab.sweep.local import LocalExecutor, available_cores
 from scalinglab.sweep.runner import run_sweep
 from scalinglab.sweep.store import CorruptFileError, RunStore, atomic_write_bytes, seal, unseal
+from standins import SerialExecutor
 
 
 def fake_run(task):
@@ -31,22 +32,6 @@ def fake_run(task):
                       {"step": 10, "tokens": 10 * cfg["batch_size"] * cfg["ctx"], "loss": loss}]}
 
 
-class SerialExecutor:
-    """Runs tasks in this process, in order (what an executor must do, without processes)."""
-
-    name = "serial"
-
-    def __init__(self, fail_ids=()):
-        self.calls = []
-        self.fail_ids = set(fail_ids)
-
-    def execute(self, tasks, fn, on_done):
-        for task in tasks:
-            self.calls.append(task["run_id"])
-            if task["run_id"] in self.fail_ids:
-                on_done(task, None, "RuntimeError: boom")
-            else:
-                on_done(task, fn(dict(task, threads=1)), None)
 
 
 @pytest.fixture(scope="module")

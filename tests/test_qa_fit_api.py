@@ -275,3 +275,20 @@ def test_chinchilla_fit_warns_on_learning_curves():
     one_row_each = pd.concat([finals, shorter])
     assert len(one_row_each) == 8
     assert not any(m.startswith(LEARNING_CURVES_FLAG) for m in ChinchillaFit().fit(one_row_each).flags_)
+
+
+@pytest.mark.parametrize("name", ["ChinchillaFit", "IsoFLOPFit", "EnvelopeFit", "KaplanFit", "SaturatingPowerLaw"])
+def test_estimators_have_sklearn_get_and_set_params(name):
+    import scalinglab.fit as fit_pkg
+    from scalinglab.fit import envelope, isoflop, kaplan, parametric, powerlaw
+
+    modules = (parametric, isoflop, envelope, kaplan, powerlaw, fit_pkg)
+    cls = next(getattr(m, name) for m in modules if hasattr(m, name))
+    est = cls()
+    params = est.get_params()
+    assert params and not any(k.endswith("_") for k in params)  # settings, never fitted values
+    assert cls(**params).get_params() == params  # an unfitted copy, as sklearn.clone builds it
+    key = next(k for k, v in params.items() if isinstance(v, float) and not isinstance(v, bool))
+    assert est.set_params(**{key: params[key] * 2}) is est and est.get_params()[key] == params[key] * 2
+    with pytest.raises(ScalingLabError, match="has no setting 'nope'"):
+        est.set_params(nope=1)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import positive, require_fitted
+from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
 from scalinglab.fit.powerlaw import PowerLaw
 
 
@@ -82,7 +82,7 @@ def _envelope(curves, log_grid):
 
 
 @dataclass
-class EnvelopeFit:
+class EnvelopeFit(ParamsMixin):
     """Approach-1 estimator over loss curves.
 
     Parameters

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import positive, require_fitted
+from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
 from scalinglab.fit.powerlaw import PowerLaw
 
 #: FLOPs per parameter-token when the runs give no tokens (C = 6·N·D, Kaplan et al. 2020 §2.1).
@@ -65,7 +65,7 @@ def group_budgets(flops, rtol: float = 0.05) -> np.ndarray:
 
 
 @dataclass
-class IsoFLOPFit:
+class IsoFLOPFit(ParamsMixin):
     """Approach-2 estimator.
 
     Parameters

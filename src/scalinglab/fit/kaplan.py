@@ -19,7 +19,7 @@ import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
-from scalinglab.fit._checks import require_fitted
+from scalinglab.fit._checks import ParamsMixin, require_fitted
 from scalinglab.fit.parametric import GRAD_ACCEPT, HOFFMANN_DELTA, _predict_inputs, as_arrays
 
 #: Starting grid over (log N_c, log D_c, ρ = α_N/α_D, α_D); spans Kaplan's Table 2 values
@@ -54,7 +54,7 @@ def _value_grad(theta, log_n, log_d, log_l, delta):
 
 
 @dataclass
-class KaplanFit:
+class KaplanFit(ParamsMixin):
     """Estimator for Kaplan's L(N, D); fitted ``Nc_``, ``Dc_``, ``alpha_N_``, ``alpha_D_``."""
 
     delta: float = HOFFMANN_DELTA

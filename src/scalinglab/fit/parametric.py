@@ -37,6 +37,7 @@ import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
+from scalinglab.fit._checks import ParamsMixin
 from scalinglab.laws.chinchilla import ParametricLaw
 from scalinglab.laws.ranges import FittedRange
 
@@ -347,7 +348,7 @@ def multistart(data, delta, pmap, starts, n_steps=3, n_polish=10, counts=None, b
 
 # ----- the estimator ------------------------------------------------------------------------------
 @dataclass
-class ChinchillaFit:
+class ChinchillaFit(ParamsMixin):
     """Approach-3 estimator for L(N, D) = E + A/N^α + B/D^β (scikit-learn conventions).
 
     Parameters

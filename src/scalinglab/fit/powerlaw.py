@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import positive, require_fitted
+from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
 
 #: The variables a one-variable law may be fitted over when given a runs table.
 VARIABLES = ("params", "tokens", "flops")
@@ -37,7 +37,7 @@ def _xy(x, y, xname="x", yname="y"):
 
 
 @dataclass
-class PowerLaw:
+class PowerLaw(ParamsMixin):
     """y = k·x^s by least squares in log space.
 
     Fitted attributes: ``exponent_`` (s), ``coefficient_`` (k), ``exponent_se_``,
@@ -109,7 +109,7 @@ class PowerLaw:
 
 
 @dataclass
-class SaturatingPowerLaw:
+class SaturatingPowerLaw(ParamsMixin):
     """L = E + (X0/X)^α over one variable X (parameters, tokens or FLOPs).
 
     Parameters

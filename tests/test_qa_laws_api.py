@@ -384,3 +384,21 @@ def test_memory_results_have_gb_figures():
     assert mem.gb["model_states"] == pytest.approx(14.0) and mem.gb["activations"] is None
     assert mem.states.weights == 7e9 * 2 / 8  # the byte fields keep their names and units
     assert inference_memory(70e9).gb["weights"] == 140.0
+
+
+def test_allocation_exponents_of_a_law_with_opposite_exponents_fail_clearly():
+    from scalinglab.laws.chinchilla import ParametricLaw
+
+    law = ParametricLaw(E=1.7, A=400.0, B=400.0, alpha=0.3, beta=-0.3)
+    with pytest.raises(ScalingLabError, match="alpha \\+ beta = 0"):
+        law.a  # noqa: B018
+
+
+def test_train_plan_derives_the_missing_count_from_flops():
+    from scalinglab.plan.budget import train_plan
+
+    # 6 * 7e9 * 1e12 = 4.2e22 FLOPs under 6N.
+    assert train_plan(params=7e9, flops=4.2e22).tokens == pytest.approx(1e12, rel=1e-12)
+    assert train_plan(tokens=1e12, flops=4.2e22).params == pytest.approx(7e9, rel=1e-12)
+    plan = train_plan(flops=4.2e22)
+    assert plan.params is None and plan.tokens is None and plan.flops == 4.2e22

@@ -179,12 +179,18 @@ class ParametricLaw:
     @property
     def a(self) -> float:
         """Allocation exponent: N_opt ∝ C**a."""
-        return self.beta / (self.alpha + self.beta)
+        return self.beta / self._exponent_sum()
 
     @property
     def b(self) -> float:
         """Allocation exponent: D_opt ∝ C**b."""
-        return self.alpha / (self.alpha + self.beta)
+        return self.alpha / self._exponent_sum()
+
+    def _exponent_sum(self) -> float:
+        total = self.alpha + self.beta
+        if total == 0:  # only a hand-built law (alpha = -beta) gets here; fits and presets cannot
+            raise ScalingLabError(f"law {self.name!r}: alpha + beta = 0, so the allocation exponents are undefined")
+        return total
 
     @property
     def G(self) -> float:

@@ -158,7 +158,9 @@ def train_plan(
         the catalog's dated approximate price (``None`` if it has none, and then ``cost_usd`` is
         ``None``).
     flops : float, optional
-        Training FLOPs, given directly (then ``params``/``tokens`` are optional and only reported).
+        Training FLOPs, given directly (then ``params``/``tokens`` are optional and only reported;
+        given one of them, the other is derived: C/(6N) under ``"6N"``, or C over the shape's
+        FLOPs per token).
         With both ``params`` and ``tokens`` as well, the three must agree under ``convention``
         (within :data:`CONSISTENCY_TOLERANCE`); contradicting inputs raise a ScalingLabError.
     convention : str
@@ -203,6 +205,7 @@ def train_plan(
                     f"flops={flops:.4g} contradicts params={params:.4g} and tokens={tokens:.4g}, "
                     f"which make {implied:.4g} FLOPs ({convention}); give params and tokens, or flops "
                     f"(with at most one of them), not three that disagree")
+        params, tokens = _complete(flops, params, tokens, convention, shape)
     elif tokens is None or params is None:
         raise ScalingLabError("give params= and tokens=, or the training compute flops=")
     else:
@@ -226,6 +229,19 @@ def train_plan(
         price_per_gpu_hour=price,
         price_source=price_source,
     )
+
+
+def _complete(flops: float, params, tokens, convention: str, shape):
+    """Derive the missing one of ``params``/``tokens`` from ``flops`` where the convention allows
+    it (as the CLI does): tokens = C / FLOPs-per-token of the shape, or C / (6N) under ``"6N"``."""
+    if tokens is None and shape is not None:
+        tokens = flops / shape.flops_per_token(convention)
+    elif convention.upper() == "6N" and shape is None:
+        if tokens is None and params is not None:
+            tokens = flops / (6.0 * params)
+        elif params is None and tokens is not None:
+            params = flops / (6.0 * tokens)
+    return params, tokens
 
 
 def max_compute_for(

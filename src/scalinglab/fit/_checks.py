@@ -32,35 +32,3 @@ def require_fitted(estimator, attribute: str) -> None:
     if not hasattr(estimator, attribute):
         raise ScalingLabError(f"this {type(estimator).__name__} is not fitted yet; call fit() first")
 
-
-class ParamsMixin:
-    """scikit-learn's ``get_params``/``set_params`` for the dataclass estimators of this package.
-
-    The settings are the dataclass fields passed to ``__init__`` (never a fitted ``name_``), so
-    ``type(est)(**est.get_params())`` is an unfitted copy, as in scikit-learn.
-    """
-
-    def get_params(self, deep: bool = True) -> dict:
-        """The estimator's settings by name (``deep`` is accepted for scikit-learn's signature)."""
-        from dataclasses import fields
-
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init and not f.name.endswith("_")}
-
-    def set_params(self, **params):
-        """Change settings in place and return the estimator; unknown names are refused.
-
-        The new settings go through the constructor's own checks first (a rejected value leaves
-        the estimator as it was). A fitted estimator keeps its fitted values until the next
-        ``fit()``, as in scikit-learn.
-        """
-        from dataclasses import replace
-
-        known = self.get_params()
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            raise ScalingLabError(f"{type(self).__name__} has no setting {unknown[0]!r}; "
-                                  f"its settings are {', '.join(known)}")
-        checked = replace(self, **params)  # runs __post_init__ checks on the new values
-        for name in params:
-            setattr(self, name, getattr(checked, name))
-        return self

@@ -21,12 +21,13 @@ length matches their horizon (``FITTING.md`` §7).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
+from scalinglab.fit._base import AllocationMixin
+from scalinglab.fit._checks import require_fitted
 from scalinglab.fit.powerlaw import PowerLaw
 
 
@@ -82,7 +83,7 @@ def _envelope(curves, log_grid):
 
 
 @dataclass
-class EnvelopeFit(ParamsMixin):
+class EnvelopeFit(AllocationMixin):
     """Approach-1 estimator over loss curves.
 
     Parameters
@@ -169,14 +170,7 @@ class EnvelopeFit(ParamsMixin):
             self.flags_.append("too few usable bootstrap resamples for intervals on a and b")
         return self
 
-    def predict(self, flops):
-        """N_opt and D_opt at ``flops`` (positive, finite) from the fitted power laws: (params, tokens)."""
-        require_fitted(self, "a_")
-        flops = positive(flops, "flops")
-        return self.params_law_.predict(flops), self.tokens_law_.predict(flops)
 
-    def clone(self):
-        return replace(self)
 
     def as_dict(self) -> dict:
         require_fitted(self, "a_")

@@ -19,12 +19,13 @@ default: C = 6·N·D).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
+from scalinglab.fit._base import AllocationMixin
+from scalinglab.fit._checks import require_fitted
 from scalinglab.fit.powerlaw import PowerLaw
 
 #: FLOPs per parameter-token when the runs give no tokens (C = 6·N·D, Kaplan et al. 2020 §2.1).
@@ -65,7 +66,7 @@ def group_budgets(flops, rtol: float = 0.05) -> np.ndarray:
 
 
 @dataclass
-class IsoFLOPFit(ParamsMixin):
+class IsoFLOPFit(AllocationMixin):
     """Approach-2 estimator.
 
     Parameters
@@ -170,14 +171,7 @@ class IsoFLOPFit(ParamsMixin):
             self.flags_.append("only 2 budgets: no interval on a and b")
         return self
 
-    def predict(self, flops):
-        """N_opt and D_opt at ``flops`` (positive, finite) from the fitted power laws: (params, tokens)."""
-        require_fitted(self, "a_")
-        flops = positive(flops, "flops")
-        return self.params_law_.predict(flops), self.tokens_law_.predict(flops)
 
-    def clone(self):
-        return replace(self)
 
     def as_dict(self) -> dict:
         require_fitted(self, "a_")

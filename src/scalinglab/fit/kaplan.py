@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
-from scalinglab.fit._checks import ParamsMixin, require_fitted
+from scalinglab.fit._base import ParamsMixin
+from scalinglab.fit._checks import require_fitted
 from scalinglab.fit.parametric import GRAD_ACCEPT, HOFFMANN_DELTA, _predict_inputs, as_arrays
 
 #: Starting grid over (log N_c, log D_c, ρ = α_N/α_D, α_D); spans Kaplan's Table 2 values
@@ -99,8 +100,6 @@ class KaplanFit(ParamsMixin):
         params, tokens = _predict_inputs(params, tokens)
         return kaplan_loss(params, tokens, self.Nc_, self.Dc_, self.alpha_N_, self.alpha_D_)
 
-    def clone(self):
-        return replace(self)
 
     def as_dict(self) -> dict:
         require_fitted(self, "Nc_")

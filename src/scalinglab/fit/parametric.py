@@ -37,7 +37,7 @@ import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit import huber as H
-from scalinglab.fit._checks import ParamsMixin
+from scalinglab.fit._base import ParamsMixin
 from scalinglab.laws.chinchilla import ParametricLaw
 from scalinglab.laws.ranges import FittedRange
 
@@ -561,9 +561,6 @@ class ChinchillaFit(ParamsMixin):
         self._require_fitted()
         return self.law_.predict(*_predict_inputs(params, tokens))
 
-    def clone(self) -> ChinchillaFit:
-        """An unfitted estimator with the same settings."""
-        return replace(self)
 
     def bootstrap(self, runs=None, n_resamples=1000, **kwargs):
         """Percentile intervals by resampling the runs this estimator was fitted on (or ``runs``).

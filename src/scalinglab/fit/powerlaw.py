@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import ParamsMixin, positive, require_fitted
+from scalinglab.fit._base import ParamsMixin
+from scalinglab.fit._checks import positive, require_fitted
 
 #: The variables a one-variable law may be fitted over when given a runs table.
 VARIABLES = ("params", "tokens", "flops")
@@ -76,9 +77,6 @@ class PowerLaw(ParamsMixin):
         out = self.coefficient_ * x**self.exponent_
         return float(out) if out.ndim == 0 else out
 
-    def clone(self):
-        """An unfitted power law (there are no settings to copy)."""
-        return PowerLaw()
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """t-interval of the exponent (needs at least 3 points)."""
@@ -232,8 +230,6 @@ class SaturatingPowerLaw(ParamsMixin):
         out = self.E_ + term
         return float(out) if np.ndim(out) == 0 else out
 
-    def clone(self):
-        return replace(self)
 
     def as_dict(self) -> dict:
         require_fitted(self, "alpha_")

@@ -12,15 +12,10 @@ def positive(value, name: str) -> np.ndarray:
     """``value`` as a float array, every entry positive and finite, else a ScalingLabError.
 
     The laws' own reader (``scalinglab.laws.chinchilla._positive``), so a fit's ``predict`` takes
-    and refuses exactly what a law's ``predict`` does; anything numpy cannot convert is turned into
-    the same one-line error rather than escaping as a raw TypeError or ValueError.
+    and refuses exactly what a law's ``predict`` does (numbers, arrays, human strings such as
+    ``"1e21"``), each mistake as one line.
     """
-    try:
-        return _positive(value, name)
-    except ScalingLabError:
-        raise
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: must be positive and finite, got {value!r}") from None
+    return _positive(value, name)
 
 
 def require_fitted(estimator, attribute: str) -> None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.core.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from scalinglab.errors import ScalingLabError
 from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
 
 #: Longest estimated run ``train`` starts without ``--force``: a week. The estimate assumes a
 #: generous share of the device's peak, so a run refused by it would surely take longer.
-MAX_TRAIN_SECONDS = 7 * 24 * 3600.0
+MAX_TRAIN_SECONDS = 7 * SECONDS_PER_DAY
 
 
 def build_config(
@@ -181,7 +182,8 @@ def _check_duration(config: TrainConfig, device: str, vocab: int) -> None:
 
 def _duration(seconds: float) -> str:
     """``seconds`` in the largest unit that keeps the number at least 1 (``3.2 hours``)."""
-    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+    for unit, size in (("years", 365.25 * SECONDS_PER_DAY), ("days", SECONDS_PER_DAY),
+                       ("hours", SECONDS_PER_HOUR), ("minutes", 60.0)):
         if seconds >= size:
             return f"{seconds / size:.3g} {unit}"
     return f"{seconds:.3g} seconds"

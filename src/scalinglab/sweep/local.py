@@ -70,9 +70,14 @@ def _worker_init(parent_pid: int, gpus: list[str] | None, counter) -> None:
     _die_with_parent(parent_pid)
 
 
+def task_devices(tasks: list[dict]) -> set[str]:
+    """The ``device`` settings of the runs (``"auto"`` where a config does not say)."""
+    return {str(task.get("config", {}).get("device", "auto")) for task in tasks}
+
+
 def wants_cuda(tasks: list[dict], gpus: list[str]) -> bool:
     """Whether any run trains on CUDA: ``device`` ``"cuda"``, or ``"auto"`` with ``gpus`` present."""
-    devices = {str(task.get("config", {}).get("device", "auto")) for task in tasks}
+    devices = task_devices(tasks)
     return "cuda" in devices or ("auto" in devices and bool(gpus))
 
 
@@ -137,7 +142,7 @@ class LocalExecutor:
 
         if not tasks:
             return
-        devices = {str(task.get("config", {}).get("device", "auto")) for task in tasks}
+        devices = task_devices(tasks)
         # torch is imported here (for its device count) only if some run may use CUDA at all
         available = [] if devices == {"cpu"} else self.gpus if self.gpus is not None else visible_gpus()
         gpus = available if wants_cuda(tasks, available) else []

@@ -94,7 +94,9 @@ class RayExecutor:
             gpus = self.gpus_per_run
             if gpus is None:
                 # A GPU per run where the cluster has them, unless every run is pinned to the CPU.
-                cpu_only = all(str(t.get("config", {}).get("device", "auto")) == "cpu" for t in tasks)
+                from scalinglab.sweep.local import task_devices
+
+                cpu_only = task_devices(tasks) == {"cpu"}
                 gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 and not cpu_only else 0
             remote = ray.remote(fn).options(num_cpus=self.cpus_per_run, num_gpus=gpus,
                                             max_retries=self.max_retries, retry_exceptions=False)

@@ -26,7 +26,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,14 +192,9 @@ def estimate_seconds(config: TrainConfig, device: str,
     (seconds, flops_per_s) : tuple
         Both ``None`` when the device's peak is unknown (a GPU missing from the catalog).
     """
-    previous_threads = torch.get_num_threads()
-    try:
-        if config.threads is not None:
-            torch.set_num_threads(config.threads)
+    with _run_threads(config):
         # The same (dtype, threads) key the trainer passes, so its own call is a cache hit.
         peak = device_peak(device, config.dtype, torch.get_num_threads())
-    finally:
-        torch.set_num_threads(previous_threads)
     if not peak.flops_per_s:
         return None, None
     rate = ESTIMATE_PEAK_SHARE[device] * peak.flops_per_s
@@ -290,13 +285,21 @@ def train(config: TrainConfig, out_dir=None, progress: Callable[[dict], None] | 
     """
     if not isinstance(config, TrainConfig):
         raise ScalingLabError(f"train() needs a TrainConfig, got {type(config).__name__}")
+    with _run_threads(config):
+        return _train(config, out_dir, progress)
+
+
+@contextmanager
+def _run_threads(config: TrainConfig):
+    """The run's torch thread count for the duration, then the caller's again (leave the caller's
+    process as we found it)."""
     previous_threads = torch.get_num_threads()
     try:
         if config.threads is not None:
             torch.set_num_threads(config.threads)
-        return _train(config, out_dir, progress)
+        yield
     finally:
-        torch.set_num_threads(previous_threads)  # leave the caller's process as we found it
+        torch.set_num_threads(previous_threads)
 
 
 def _train(config: TrainConfig, out_dir, progress) -> TrainResult:

@@ -9,9 +9,9 @@ from scalinglab.core.units import (
     flops_to_pf_days,
     format_number,
     gpu_hours_to_flops,
-    parse_number,
     pf_days_to_flops,
 )
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 

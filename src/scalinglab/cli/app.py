@@ -77,7 +77,7 @@ def console():
 
 def number(text: str, name: str, **kwargs) -> float:
     """Parse a human number from an option (``70B``, ``1.4T``, ``3e23``) or raise ScalingLabError."""
-    from scalinglab.core.units import parse_number
+    from scalinglab.core.numbers import parse_number
 
     return parse_number(text, name=name, **kwargs)
 
@@ -93,7 +93,7 @@ def price_per_hour(text: str | None, name: str = "--price") -> float | None:
 
 def fraction(text: str, name: str) -> float:
     """Parse a fraction in (0, 1], such as an MFU."""
-    from scalinglab.core.units import parse_number
+    from scalinglab.core.numbers import parse_number
 
     value = parse_number(text, name=name)
     if value > 1:

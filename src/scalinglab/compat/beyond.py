@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import warnings
 
-from scalinglab.core.units import parse_number
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.emergence import SCHAEFFER_CAVEAT, wei_table
 from scalinglab.laws.emergence import SOURCE as WEI_SOURCE

@@ -24,7 +24,8 @@ catalog, and differs from the seed where the seed was wrong:
 from __future__ import annotations
 
 from scalinglab.core.hardware import get_accelerator
-from scalinglab.core.units import flops_to_pf_days, parse_number
+from scalinglab.core.units import flops_to_pf_days
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.plan.budget import DEFAULT_MFU, _mfu, train_plan
 

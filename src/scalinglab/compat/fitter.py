@@ -9,8 +9,8 @@ exponent at its search bound, no saturation), and ``.law`` is the underlying est
 
 from __future__ import annotations
 
+from scalinglab.core.numbers import positive
 from scalinglab.fit.powerlaw import SaturatingPowerLaw
-from scalinglab.laws.chinchilla import _positive
 
 
 class MasterFitter:
@@ -27,8 +27,8 @@ class MasterFitter:
     def __init__(self, ns, ls):
         # Checked now, with the laws' reader (positive, finite numbers; "70M" reads as 7e7): text or
         # NaN here is a ScalingLabError naming the argument, not numpy's ValueError.
-        self.ns = _positive(ns, "ns")
-        self.ls = _positive(ls, "ls")
+        self.ns = positive(ns, "ns")
+        self.ls = positive(ls, "ls")
         self.law = SaturatingPowerLaw()
 
     def fit(self) -> MasterFitter:

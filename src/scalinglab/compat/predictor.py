@@ -16,7 +16,7 @@ This façade keeps the names and signatures and delegates to :mod:`scalinglab.la
 
 from __future__ import annotations
 
-from scalinglab.core.units import parse_number
+from scalinglab.core.numbers import parse_number
 from scalinglab.laws.registry import get_law
 from scalinglab.plan.configurations import compare_configurations
 

@@ -32,7 +32,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from scalinglab.core.units import parse_number
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Dtype keys of :attr:`Accelerator.peak_flops`.

@@ -1,13 +1,12 @@
-"""Human numbers and compute units.
+"""Compute units, and numbers printed the way people say them.
 
-Parse what people type (``70B``, ``1.4T``, ``3.14e23``, ``70_000_000_000``, ``2.5M``) and print
-numbers back the same way. Convert FLOPs to PF-days and GPU-hours.
+Print counts as ``70B``, ``1.4T``, ``2.5M``; convert FLOPs to PF-days and GPU-hours. Reading what
+people type is :mod:`scalinglab.core.numbers`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
 from scalinglab.errors import ScalingLabError
 
@@ -16,67 +15,13 @@ PF_DAY_FLOPS = 1e15 * 86_400
 SECONDS_PER_HOUR = 3_600.0
 SECONDS_PER_DAY = 86_400.0
 
-_SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-_NUMBER = re.compile(r"^\s*([0-9][0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMbBgGtTpP]?)\s*$")
+#: Training FLOPs per parameter per token, the 6 of C = 6·N·D: a forward pass costs 2 FLOPs per
+#: parameter per token (a multiply and an add), the backward pass twice that (Kaplan et al. 2020,
+#: §2.1; Hoffmann et al. 2022, App. F). The one home of the 6.
+FLOP_PER_PARAM_TOKEN = 6.0
 
-
-def parse_number(text, *, name: str = "value", allow_zero: bool = False, integer: bool = False) -> float:
-    """Parse a human number such as ``70B``, ``1.4T``, ``3.14e23`` or ``70_000_000_000``.
-
-    Parameters
-    ----------
-    text : str or number
-        What the user typed. Suffixes K, M, B (or G), T, P are powers of 1,000.
-    name : str
-        What the number is (``"params"``), used in the error message.
-    allow_zero : bool
-        Accept 0 (e.g. a count of inference tokens). Negative numbers are always rejected.
-    integer : bool
-        Require a whole number (e.g. a GPU count) and return an ``int``.
-
-    Raises
-    ------
-    ScalingLabError
-        For garbage, negatives, NaN/inf, zero where not allowed, and fractions where an integer is
-        required. The message names the offending value.
-    """
-    if isinstance(text, bool):
-        raise ScalingLabError(f"{name}: expected a number, got {text!r}")
-    if isinstance(text, (int, float)):
-        value = float(text)
-        shown = repr(text)
-    else:
-        shown = str(text).strip()
-        if shown.lower() in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
-            raise ScalingLabError(f"{name}: {shown!r} is not a finite number")
-        if shown.startswith("-"):
-            raise ScalingLabError(f"{name}: {shown!r} is negative; it must be {_wanted(allow_zero)}")
-        match = _NUMBER.match(shown.lstrip("+"))
-        if not match:
-            raise ScalingLabError(
-                f"{name}: cannot read {shown!r} as a number (try 70B, 1.4T, 3.14e23 or 70_000_000_000)"
-            )
-        mantissa, suffix = match.groups()
-        try:
-            value = float(mantissa.replace("_", "")) * _SUFFIX[suffix.upper()]
-        except ValueError as exc:
-            raise ScalingLabError(f"{name}: cannot read {shown!r} as a number") from exc
-    if not math.isfinite(value):
-        raise ScalingLabError(f"{name}: {shown} is not a finite number")
-    if value < 0:
-        raise ScalingLabError(f"{name}: {shown} is negative; it must be {_wanted(allow_zero)}")
-    if value == 0 and not allow_zero:
-        raise ScalingLabError(f"{name}: must be greater than zero, got {shown}")
-    if integer:
-        if value != round(value):
-            raise ScalingLabError(f"{name}: must be a whole number, got {shown}")
-        return int(round(value))
-    return value
-
-
-def _wanted(allow_zero: bool) -> str:
-    """What a number that may (or may not) be zero must be, for the error message."""
-    return "0 or more" if allow_zero else "positive"
+#: Inference (forward-only) FLOPs per parameter per token, the 2 of 2·N (Kaplan et al. 2020, §2.1).
+INFERENCE_FLOP_PER_PARAM_TOKEN = 2.0
 
 
 def format_number(value: float, digits: int = 3) -> str:

@@ -4,7 +4,8 @@ the N_opt/D_opt prediction of the allocation fits."""
 from __future__ import annotations
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit._checks import positive, require_fitted
+from scalinglab.fit._checks import require_fitted
+from scalinglab.core.numbers import positive
 
 
 class ParamsMixin:

@@ -19,7 +19,8 @@ import numpy as np
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit._base import ParamsMixin
-from scalinglab.fit._checks import positive, require_fitted
+from scalinglab.fit._checks import require_fitted
+from scalinglab.core.numbers import positive
 
 #: The variables a one-variable law may be fitted over when given a runs table.
 VARIABLES = ("params", "tokens", "flops")

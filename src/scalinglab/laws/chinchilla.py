@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scalinglab.core.units import parse_number
+from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.ranges import FittedRange
 
@@ -46,60 +46,6 @@ class Allocation:
         }
 
 
-def _one_number(value, name, allow_zero=False):
-    """One element of a law's input: a number or a human string (``"70B"``), never a boolean."""
-    if isinstance(value, (str, bytes)):
-        text = value.decode() if isinstance(value, bytes) else str(value)
-        return parse_number(text, name=name, allow_zero=allow_zero)
-    if isinstance(value, (bool, np.bool_)):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from None
-
-
-def _numbers(value, name, *, allow_zero=False):
-    """``value`` as a float array, checked finite and positive (or 0 or more with ``allow_zero``).
-
-    The one reader of every law's number inputs. Accepts what ``train_plan`` accepts: numbers,
-    human strings (``"70B"``, ``"1.4T"``, via :func:`~scalinglab.core.units.parse_number`) and
-    arrays or lists of either. Booleans are refused: ``True`` would silently mean one parameter.
-    """
-    if isinstance(value, (str, bytes, bool, np.bool_)):
-        arr = np.asarray(_one_number(value, name, allow_zero), dtype=float)
-    else:
-        try:
-            arr = np.asarray(value)
-        except (TypeError, ValueError):  # ragged nested lists
-            raise ScalingLabError(f"{name}: expected a number or an array of numbers, got {value!r}") from None
-        if arr.dtype.kind == "b":
-            raise ScalingLabError(f"{name}: expected numbers, got booleans {value!r}")
-        if arr.dtype.kind in "OSU":  # strings ("70B") or mixed objects: one element at a time
-            arr = np.array([_one_number(v, name, allow_zero) for v in arr.ravel()], dtype=float).reshape(arr.shape)
-        else:
-            try:
-                arr = arr.astype(float, copy=False)
-            except (TypeError, ValueError):
-                raise ScalingLabError(f"{name}: expected numbers, got {value!r}") from None
-    bad = ~np.isfinite(arr) | ((arr < 0) if allow_zero else (arr <= 0))
-    if np.any(bad):
-        kind = "zero or positive" if allow_zero else "positive"
-        if arr.ndim == 0:
-            raise ScalingLabError(f"{name}: must be {kind} and finite, got {value!r}")
-        # Name the first offender, not a repr of a possibly huge array: one clear line.
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        index = where[0] if len(where) == 1 else where
-        raise ScalingLabError(f"{name}: must be {kind} and finite, got {float(arr[where])!r} at index "
-                              f"{index} ({int(bad.sum())} of {arr.size} values bad)")
-    return arr
-
-
-def _positive(value, name):
-    """``value`` as a float array, checked positive and finite (see :func:`_numbers`)."""
-    return _numbers(value, name)
-
-
 def _check_constants(law, names, *, non_negative=(), positive=()) -> None:
     """Refuse a law built with NaN/inf, a negative floor or a non-positive scale: it would only
     ever predict NaN or nonsense, silently."""
@@ -118,10 +64,6 @@ def _check_constants(law, names, *, non_negative=(), positive=()) -> None:
             raise ScalingLabError(f"{where}: {key} (the irreducible loss) must be >= 0, got {value!r}")
         if key in positive and value <= 0:
             raise ScalingLabError(f"{where}: {key} must be > 0, got {value!r}")
-
-
-def _out(arr):
-    return float(arr) if np.ndim(arr) == 0 else arr
 
 
 @dataclass(frozen=True)
@@ -143,7 +85,7 @@ class ParametricLaw:
     Notes
     -----
     Every number argument (``params``, ``tokens``, ``compute``) takes a float, a human string
-    (``"70B"``, ``"1.4T"``, ``"1e24"``, as :func:`~scalinglab.core.units.parse_number` reads them)
+    (``"70B"``, ``"1.4T"``, ``"1e24"``, as :func:`~scalinglab.core.numbers.parse_number` reads them)
     or an array of either; arrays give arrays back. Booleans, zero, negatives and NaN are refused.
     """
 
@@ -172,9 +114,9 @@ class ParametricLaw:
     # ----- the two questions ------------------------------------------------------------------
     def predict(self, params, tokens):
         """Predicted loss (nats/token) for ``params`` total parameters trained on ``tokens`` tokens."""
-        n = _positive(params, "params")
-        d = _positive(tokens, "tokens")
-        return _out(self.E + self.A / n**self.alpha + self.B / d**self.beta)
+        n = positive(params, "params")
+        d = positive(tokens, "tokens")
+        return scalar_or_array(self.E + self.A / n**self.alpha + self.B / d**self.beta)
 
     @property
     def a(self) -> float:
@@ -208,8 +150,8 @@ class ParametricLaw:
 
     def optimum(self, compute, flops_per_param_token: float = 6.0) -> Allocation:
         """Compute-optimal allocation for ``compute`` FLOPs with C = k·N·D (Eq. 4, closed form)."""
-        c = _positive(compute, "compute")
-        k = _positive(flops_per_param_token, "flops_per_param_token")
+        c = positive(compute, "compute")
+        k = positive(flops_per_param_token, "flops_per_param_token")
         self._require_frontier()
         scaled = c / k
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -220,19 +162,19 @@ class ParametricLaw:
             raise ScalingLabError(
                 f"law {self.name!r} (alpha={self.alpha:.4g}, beta={self.beta:.4g}) has no finite "
                 f"compute-optimal allocation at C = {np.max(c):.3g} FLOPs")
-        return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
+        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
     def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:
         """The allocation that spends ``compute`` on a model of ``params`` parameters."""
-        c = _positive(compute, "compute")
-        n = _positive(params, "params")
-        d = c / (_positive(flops_per_param_token, "flops_per_param_token") * n)
-        return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
+        c = positive(compute, "compute")
+        n = positive(params, "params")
+        d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
+        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
     def compute_for_params(self, params, flops_per_param_token: float = 6.0):
         """The training FLOPs at which ``params`` is compute-optimal: C = k·(N/G)**(1/a) (Eq. 4 inverted)."""
-        n = _positive(params, "params")
-        k = _positive(flops_per_param_token, "flops_per_param_token")
+        n = positive(params, "params")
+        k = positive(flops_per_param_token, "flops_per_param_token")
         g = self.G  # refuses a law without a frontier before the power below divides by a
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             c = k * (n / g) ** (1.0 / self.a)
@@ -240,7 +182,7 @@ class ParametricLaw:
             raise ScalingLabError(
                 f"law {self.name!r} (alpha={self.alpha:.4g}, beta={self.beta:.4g}) has no finite "
                 f"compute-optimal allocation for N = {np.max(n):.3g} parameters")
-        return _out(c)
+        return scalar_or_array(c)
 
     def as_dict(self) -> dict:
         return {"E": self.E, "A": self.A, "B": self.B, "alpha": self.alpha, "beta": self.beta,
@@ -267,8 +209,8 @@ def numeric_optimum(law, compute, flops_per_param_token: float = 6.0) -> Allocat
 
     if np.ndim(compute) != 0:
         raise ScalingLabError(f"compute: numeric_optimum takes one budget at a time, got {compute!r}")
-    c = float(_positive(compute, "compute"))
-    k = float(_positive(flops_per_param_token, "flops_per_param_token"))
+    c = float(positive(compute, "compute"))
+    k = float(positive(flops_per_param_token, "flops_per_param_token"))
     centre = 0.5 * np.log(c / k)
 
     def loss_at(log_n):

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.numbers import as_array, positive, scalar_or_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw, _check_constants, _numbers, _out, _positive
+from scalinglab.laws.chinchilla import ParametricLaw, _check_constants
 
 #: ``huggingface/datablations`` README "Parametric Fit" and ``utils/parametric_fit.ipynb`` [P]:
 #: log-sum-exp parameters (a, b, e) with A = e^a, B = e^b, E = e^e and tied exponents alpha = beta,
@@ -47,7 +48,7 @@ README_GRID = (1.0001, 3.0, 500)
 
 def _finite_array(value, name, allow_zero=False):
     # The laws' one reader: human strings accepted, booleans refused, as in predict().
-    return _numbers(value, name, allow_zero=allow_zero)
+    return as_array(value, name, allow_zero=allow_zero)
 
 
 @dataclass(frozen=True)
@@ -107,25 +108,25 @@ class DataConstrainedLaw:
 
     def optimal_params_for_tokens(self, tokens):
         """N_opt(U) = G·(U·G)**(beta/alpha): the Chinchilla-optimal size for ``tokens`` tokens."""
-        u = _positive(tokens, "tokens")
-        return _out((u * self.G) ** (self.beta / self.alpha) * self.G)
+        u = positive(tokens, "tokens")
+        return scalar_or_array((u * self.G) ** (self.beta / self.alpha) * self.G)
 
     # ----- effective amounts --------------------------------------------------------------------
     def effective_tokens(self, tokens, unique_tokens):
         """D' (tokens): what ``tokens`` training tokens drawn from ``unique_tokens`` are worth."""
-        d = _positive(tokens, "tokens")
-        u = _positive(unique_tokens, "unique_tokens")
+        d = positive(tokens, "tokens")
+        u = positive(unique_tokens, "unique_tokens")
         u = np.minimum(u, d)  # fewer tokens than the unique stock: nothing repeats
         r = np.maximum(d / u - 1.0, 0.0)
-        return _out(u + u * self.rd_star * (1.0 - np.exp(-r / self.rd_star)))
+        return scalar_or_array(u + u * self.rd_star * (1.0 - np.exp(-r / self.rd_star)))
 
     def effective_params(self, params, unique_tokens):
         """N': what ``params`` parameters are worth when only ``unique_tokens`` tokens exist."""
-        n = _positive(params, "params")
-        u = _positive(unique_tokens, "unique_tokens")
+        n = positive(params, "params")
+        u = positive(unique_tokens, "unique_tokens")
         un = np.minimum(n, (u * self.G) ** (self.beta / self.alpha) * self.G)
         r = np.maximum(n / un - 1.0, 0.0)
-        return _out(un + un * self.rn_star * (1.0 - np.exp(-r / self.rn_star)))
+        return scalar_or_array(un + un * self.rn_star * (1.0 - np.exp(-r / self.rn_star)))
 
     def repeated_data_value(self, epochs):
         """D'/D: the value of a repeated token relative to a unique one after ``epochs`` epochs.
@@ -136,25 +137,25 @@ class DataConstrainedLaw:
         if np.any(e < 1):
             raise ScalingLabError(f"epochs: must be at least 1, got {epochs!r}")
         r = e - 1.0
-        return _out((1.0 + self.rd_star * (1.0 - np.exp(-r / self.rd_star))) / e)
+        return scalar_or_array((1.0 + self.rd_star * (1.0 - np.exp(-r / self.rd_star))) / e)
 
     # ----- the two questions --------------------------------------------------------------------
     def predict(self, params, tokens, unique_tokens):
         """Loss (nats/token) of ``params`` parameters trained on ``tokens`` tokens drawn from
         ``unique_tokens`` unique ones (``tokens/unique_tokens`` epochs; no repetition when
         ``unique_tokens >= tokens``)."""
-        d = _positive(tokens, "tokens")
+        d = positive(tokens, "tokens")
         # More unique tokens than are trained on: only D of them are seen (the README's
         # U = min(U, D)).
-        u = np.minimum(_positive(unique_tokens, "unique_tokens"), d)
+        u = np.minimum(positive(unique_tokens, "unique_tokens"), d)
         n_eff = self.effective_params(params, u)
         d_eff = self.effective_tokens(d, u)
-        return _out(self.E + self.A / np.asarray(n_eff) ** self.alpha
+        return scalar_or_array(self.E + self.A / np.asarray(n_eff) ** self.alpha
                     + self.B / np.asarray(d_eff) ** self.beta)
 
     def loss_penalty(self, params, tokens, unique_tokens):
         """Extra loss (nats/token) from repeating: L(N, D, U) − L(N, D, D)."""
-        return _out(np.asarray(self.predict(params, tokens, unique_tokens))
+        return scalar_or_array(np.asarray(self.predict(params, tokens, unique_tokens))
                     - np.asarray(self.predict(params, tokens, tokens)))
 
     def optimum(self, compute, unique_tokens, flops_per_param_token: float = 6.0,
@@ -168,8 +169,8 @@ class DataConstrainedLaw:
         point lies on the grid's outer edge the span is tripled and the search repeated, so the
         answer is never an artefact of the grid's extent.
         """
-        c = float(_positive(compute, "compute"))
-        u_max = float(_positive(unique_tokens, "unique_tokens"))
+        c = float(positive(compute, "compute"))
+        u_max = float(positive(unique_tokens, "unique_tokens"))
         chin = self.parametric.optimum(c, flops_per_param_token)
         n0, d0 = chin.params, chin.tokens
         lo, hi, count = grid
@@ -250,9 +251,9 @@ def _resolve(law) -> DataConstrainedLaw:
 
 def epochs_needed(tokens, unique_tokens):
     """Epochs over ``unique_tokens`` needed to train on ``tokens`` tokens (at least 1)."""
-    d = _positive(tokens, "tokens")
-    u = _positive(unique_tokens, "unique_tokens")
-    return _out(np.maximum(d / u, 1.0))
+    d = positive(tokens, "tokens")
+    u = positive(unique_tokens, "unique_tokens")
+    return scalar_or_array(np.maximum(d / u, 1.0))
 
 
 def data_constrained_optimum(compute, unique_tokens, law=None) -> dict:

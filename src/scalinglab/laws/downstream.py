@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw, _out, _positive
+from scalinglab.laws.chinchilla import ParametricLaw
 
 GADRE_SOURCE = ("Gadre et al. 2024 (arXiv 2403.08540), mlfoundations/scaling scaling/laws.py; "
                 "constants from its fit_ds on the released data [C]")
@@ -52,15 +53,15 @@ class GadreLossLaw:
 
     def predict(self, params, token_multiplier):
         """C4-eval loss (nats/token) of ``params`` parameters trained on ``token_multiplier``·N tokens."""
-        n = _positive(params, "params")
-        m = _positive(token_multiplier, "token_multiplier")
-        return _out(self.a * n**self.eta + self.b * 6.0 ** (self.eta / 2.0) * (m * n) ** self.eta
+        n = positive(params, "params")
+        m = positive(token_multiplier, "token_multiplier")
+        return scalar_or_array(self.a * n**self.eta + self.b * 6.0 ** (self.eta / 2.0) * (m * n) ** self.eta
                     + self.E)
 
     def predict_tokens(self, params, tokens):
         """The same with the training tokens given directly (M = tokens/params)."""
-        n = _positive(params, "params")
-        return self.predict(n, _positive(tokens, "tokens") / n)
+        n = positive(params, "params")
+        return self.predict(n, positive(tokens, "tokens") / n)
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,17 @@ class ErrorLaw:
         Raises ScalingLabError below :attr:`min_loss`, where the law leaves its range (an error
         below zero) rather than returning a meaningless number.
         """
-        x = _positive(loss, "loss")
+        x = positive(loss, "loss")
         err = self.epsilon - self.k * np.exp(-self.gamma * x)
         if np.any(err < 0):
             raise ScalingLabError(
                 f"loss {loss!r} is below {self.min_loss:.3f}, where {self.name}'s error law leaves "
                 "its range (negative error); it was fitted on C4 losses of about 2.2-4")
-        return _out(err)
+        return scalar_or_array(err)
 
     def accuracy(self, loss):
         """1 − error."""
-        return _out(1.0 - np.asarray(self.predict(loss)))
+        return scalar_or_array(1.0 - np.asarray(self.predict(loss)))
 
     def as_dict(self) -> dict:
         return {"epsilon": self.epsilon, "k": self.k, "gamma": self.gamma, "name": self.name,
@@ -162,7 +163,7 @@ class SigmoidAccuracyLaw:
         x = np.asarray(loss, dtype=float)
         if not np.all(np.isfinite(x)):
             raise ScalingLabError(f"loss: must be finite, got {loss!r}")
-        return _out(self.a / (1.0 + np.exp(-self.k * (x - self.L0))) + self.b)
+        return scalar_or_array(self.a / (1.0 + np.exp(-self.k * (x - self.L0))) + self.b)
 
     def as_dict(self) -> dict:
         return {"a": self.a, "L0": self.L0, "k": self.k, "b": self.b}

@@ -26,8 +26,8 @@ from importlib import resources
 
 import numpy as np
 
+from scalinglab.core.numbers import as_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import _numbers
 
 SOURCE = "Wei et al. 2022 (arXiv 2206.07682v2), Table 1 [P]"
 
@@ -116,7 +116,7 @@ def emergence_report(params: float | None = None, flops: float | None = None,
     if (params is None) == (flops is None):
         raise ScalingLabError("give exactly one of params or flops")
     axis, scale = ("params", params) if params is not None else ("flops", flops)
-    value = _numbers(scale, axis)  # the laws' one reader: "70B" works here too
+    value = as_array(scale, axis)  # the laws' one reader: "70B" works here too
     if value.ndim:
         raise ScalingLabError(f"{axis}: expected one number, got an array of {value.size}")
     scale = float(value)

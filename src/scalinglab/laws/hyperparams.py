@@ -18,7 +18,7 @@ on current, 0.578 on OpenWebText2 [S]).
 
 from __future__ import annotations
 
-from scalinglab.laws.chinchilla import _out, _positive
+from scalinglab.core.numbers import positive, scalar_or_array
 
 SOURCE = "DeepSeek LLM 2024 (arXiv 2401.02954) §3.1-3.2 [P]"
 
@@ -37,7 +37,7 @@ def deepseek_learning_rate(compute):
 
     9.86e-4 at 1e20 FLOPs, 5.545e-4 at 1e22 (LAWS.md §10, [C]).
     """
-    return _out(LR_COEF * _positive(compute, "compute") ** LR_EXP)
+    return scalar_or_array(LR_COEF * positive(compute, "compute") ** LR_EXP)
 
 
 def deepseek_batch_tokens(compute):
@@ -45,17 +45,17 @@ def deepseek_batch_tokens(compute):
 
     1.017e6 tokens at 1e20 FLOPs; divide by the sequence length for sequences per batch.
     """
-    return _out(BATCH_COEF * _positive(compute, "compute") ** BATCH_EXP)
+    return scalar_or_array(BATCH_COEF * positive(compute, "compute") ** BATCH_EXP)
 
 
 def deepseek_model_scale(compute):
     """Compute-optimal model scale M_opt(C) = 0.1715·C^0.5243 (non-embedding FLOPs per token)."""
-    return _out(SCALE_COEF * _positive(compute, "compute") ** SCALE_EXP)
+    return scalar_or_array(SCALE_COEF * positive(compute, "compute") ** SCALE_EXP)
 
 
 def deepseek_data(compute):
     """Compute-optimal training tokens D_opt(C) = 5.8316·C^0.4757."""
-    return _out(DATA_COEF * _positive(compute, "compute") ** DATA_EXP)
+    return scalar_or_array(DATA_COEF * positive(compute, "compute") ** DATA_EXP)
 
 
 def deepseek_hyperparameters(compute, seq_len: int | None = None) -> dict:
@@ -68,7 +68,7 @@ def deepseek_hyperparameters(compute, seq_len: int | None = None) -> dict:
         ``flops``, ``learning_rate``, ``batch_tokens``, ``model_scale_flops_per_token``,
         ``tokens``, and ``batch_sequences`` when ``seq_len`` is given.
     """
-    c = float(_positive(compute, "compute"))
+    c = float(positive(compute, "compute"))
     out = {
         "flops": c,
         "learning_rate": deepseek_learning_rate(c),
@@ -78,6 +78,6 @@ def deepseek_hyperparameters(compute, seq_len: int | None = None) -> dict:
         "source": SOURCE,
     }
     if seq_len is not None:
-        s = float(_positive(seq_len, "seq_len"))
+        s = float(positive(seq_len, "seq_len"))
         out["batch_sequences"] = out["batch_tokens"] / s
     return out

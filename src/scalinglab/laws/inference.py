@@ -27,8 +27,9 @@ import math
 
 import numpy as np
 
+from scalinglab.core.numbers import as_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw, _numbers
+from scalinglab.laws.chinchilla import ParametricLaw
 
 #: FLOPs per parameter per token: training (forward + backward) and inference (forward only);
 #: Sardana et al. ignore attention FLOPs, as here.
@@ -51,7 +52,7 @@ def resolve_law(law) -> ParametricLaw:
 
 def _non_negative(value, name) -> float:
     # The laws' one reader (human strings accepted, booleans refused), for a single number.
-    arr = _numbers(value, name, allow_zero=True)
+    arr = as_array(value, name, allow_zero=True)
     if arr.ndim:
         raise ScalingLabError(f"{name}: expected one number, got an array of {arr.size}")
     return float(arr)

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.core.units import PF_DAY_FLOPS
-from scalinglab.laws.chinchilla import Allocation, _check_constants, _out, _positive
+from scalinglab.laws.chinchilla import Allocation, _check_constants
 from scalinglab.laws.ranges import KAPLAN_RUNS, FittedRange
 
 SOURCE = "Kaplan et al. 2020 (arXiv 2001.08361)"
@@ -90,26 +91,26 @@ def loss_params(params):
     params : float or array
         Non-embedding parameters N.
     """
-    n = _positive(params, "params")
-    return _out((N_C / n) ** ALPHA_N)
+    n = positive(params, "params")
+    return scalar_or_array((N_C / n) ** ALPHA_N)
 
 
 def loss_tokens(tokens):
     """L(D) = (D_c/D)^α_D (Kaplan Eq. 1.2): loss of a large model early-stopped on D tokens, nats."""
-    d = _positive(tokens, "tokens")
-    return _out((D_C / d) ** ALPHA_D)
+    d = positive(tokens, "tokens")
+    return scalar_or_array((D_C / d) ** ALPHA_D)
 
 
 def loss_compute_min(pf_days):
     """L(C_min) = (C_c^min/C_min)^α_C^min (Kaplan Eq. 1.3), C_min in PF-days; nats/token."""
-    c = _positive(pf_days, "compute (PF-days)")
-    return _out((C_C_MIN_PF_DAYS / c) ** ALPHA_C_MIN)
+    c = positive(pf_days, "compute (PF-days)")
+    return scalar_or_array((C_C_MIN_PF_DAYS / c) ** ALPHA_C_MIN)
 
 
 def loss_compute_naive(pf_days):
     """The "naive" L(C) = (C_c/C)^α_C at fixed batch 2^19 (Kaplan §1.2), C in PF-days; nats/token."""
-    c = _positive(pf_days, "compute (PF-days)")
-    return _out((C_C_PF_DAYS / c) ** ALPHA_C)
+    c = positive(pf_days, "compute (PF-days)")
+    return scalar_or_array((C_C_PF_DAYS / c) ** ALPHA_C)
 
 
 def loss_params_steps(params, steps):
@@ -122,9 +123,9 @@ def loss_params_steps(params, steps):
     steps : float or array
         S_min, optimisation steps at B >> B_crit (post-warm-up).
     """
-    n = _positive(params, "params")
-    s = _positive(steps, "steps")
-    return _out((STEPS_N_C / n) ** STEPS_ALPHA_N + (S_C / s) ** ALPHA_S)
+    n = positive(params, "params")
+    s = positive(steps, "steps")
+    return scalar_or_array((STEPS_N_C / n) ** STEPS_ALPHA_N + (S_C / s) ** ALPHA_S)
 
 
 def critical_batch(loss, b_star: float = B_STAR_EQ_1_4):
@@ -137,23 +138,23 @@ def critical_batch(loss, b_star: float = B_STAR_EQ_1_4):
     b_star : float
         B* in tokens: 2e8 (Eq. 1.4, the default) or :data:`B_STAR_TABLE_5` = 2.1e8 (Table 5).
     """
-    ell = _positive(loss, "loss")
-    _positive(b_star, "b_star")
-    return _out(b_star / ell ** (1.0 / ALPHA_B))
+    ell = positive(loss, "loss")
+    positive(b_star, "b_star")
+    return scalar_or_array(b_star / ell ** (1.0 / ALPHA_B))
 
 
 def min_steps(steps, batch_tokens, loss, b_star: float = B_STAR_EQ_1_4):
     """S_min = S / (1 + B_crit(L)/B) (Kaplan Eq. 5.4): steps needed at a very large batch."""
-    s = _positive(steps, "steps")
-    b = _positive(batch_tokens, "batch_tokens")
-    return _out(s / (1.0 + critical_batch(loss, b_star) / b))
+    s = positive(steps, "steps")
+    b = positive(batch_tokens, "batch_tokens")
+    return scalar_or_array(s / (1.0 + critical_batch(loss, b_star) / b))
 
 
 def min_compute(compute, batch_tokens, loss, b_star: float = B_STAR_EQ_1_4):
     """C_min = C / (1 + B/B_crit(L)) (Kaplan Eq. 5.5): compute needed at a very small batch."""
-    c = _positive(compute, "compute")
-    b = _positive(batch_tokens, "batch_tokens")
-    return _out(c / (1.0 + b / critical_batch(loss, b_star)))
+    c = positive(compute, "compute")
+    b = positive(batch_tokens, "batch_tokens")
+    return scalar_or_array(c / (1.0 + b / critical_batch(loss, b_star)))
 
 
 def alpha_c_min_predicted() -> float:
@@ -166,8 +167,8 @@ def alpha_c_min_predicted() -> float:
 
 def overfit_min_tokens(params):
     """Tokens needed to stay within seed noise of the converged loss: D ≳ 5e3·N^0.74 (Eq. 4.4)."""
-    n = _positive(params, "params")
-    return _out(OVERFIT_D_SCALE * n**OVERFIT_EXPONENT)
+    n = positive(params, "params")
+    return scalar_or_array(OVERFIT_D_SCALE * n**OVERFIT_EXPONENT)
 
 
 def efficient_frontier(pf_days) -> dict:
@@ -179,13 +180,13 @@ def efficient_frontier(pf_days) -> dict:
         ``params`` (non-embedding N_opt), ``batch_tokens`` (B), ``steps`` (S_min) and ``tokens``
         (D_opt, one epoch), each a power law in C_min (PF-days) with the Table 6 constants.
     """
-    c = _positive(pf_days, "compute (PF-days)")
+    c = positive(pf_days, "compute (PF-days)")
     return {
-        "pf_days": _out(c),
-        "params": _out(FRONTIER_N_E * c**FRONTIER_P_N),
-        "batch_tokens": _out(FRONTIER_B_E * c**FRONTIER_P_B),
-        "steps": _out(FRONTIER_S_E * c**FRONTIER_P_S),
-        "tokens": _out(FRONTIER_D_E * c**FRONTIER_P_D),
+        "pf_days": scalar_or_array(c),
+        "params": scalar_or_array(FRONTIER_N_E * c**FRONTIER_P_N),
+        "batch_tokens": scalar_or_array(FRONTIER_B_E * c**FRONTIER_P_B),
+        "steps": scalar_or_array(FRONTIER_S_E * c**FRONTIER_P_S),
+        "tokens": scalar_or_array(FRONTIER_D_E * c**FRONTIER_P_D),
     }
 
 
@@ -235,9 +236,9 @@ class KaplanLaw:
         L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan Eq. 4.1). Fitted for N from 768 to 1.5e9
         and D from 22M to 23B tokens (Kaplan §1.2); poor at D ≈ 2e7.
         """
-        n = _positive(params, "params")
-        d = _positive(tokens, "tokens")
-        return _out(((self.N_c / n) ** (self.alpha_N / self.alpha_D) + self.D_c / d) ** self.alpha_D)
+        n = positive(params, "params")
+        d = positive(tokens, "tokens")
+        return scalar_or_array(((self.N_c / n) ** (self.alpha_N / self.alpha_D) + self.D_c / d) ** self.alpha_D)
 
     @property
     def a(self) -> float:
@@ -260,19 +261,19 @@ class KaplanLaw:
         flops_per_param_token : float
             k in C = k·N·D (6 in Kaplan §2.1); sets the tokens D = C/(k·N).
         """
-        c = _positive(compute, "compute")
-        k = _positive(flops_per_param_token, "flops_per_param_token")
+        c = positive(compute, "compute")
+        k = positive(flops_per_param_token, "flops_per_param_token")
         c_min_pf_days = c / CRITICAL_BATCH_COMPUTE_FACTOR / PF_DAY_FLOPS
         n = FRONTIER_N_E * c_min_pf_days**FRONTIER_P_N
         d = c / (k * n)
-        return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
+        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
     def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:
         """The allocation that spends ``compute`` FLOPs on a model of ``params`` parameters."""
-        c = _positive(compute, "compute")
-        n = _positive(params, "params")
-        d = c / (_positive(flops_per_param_token, "flops_per_param_token") * n)
-        return Allocation(compute=_out(c), params=_out(n), tokens=_out(d), loss=self.predict(n, d))
+        c = positive(compute, "compute")
+        n = positive(params, "params")
+        d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
+        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
     def compute_for_params(self, params, flops_per_param_token: float = 6.0):
         """The training FLOPs at which ``params`` is Kaplan-optimal (inverse of :meth:`optimum`).
@@ -280,10 +281,10 @@ class KaplanLaw:
         ``flops_per_param_token`` is accepted for symmetry with :meth:`optimum`; Table 6's
         frontier is in C_min, so the answer does not depend on it.
         """
-        n = _positive(params, "params")
-        _positive(flops_per_param_token, "flops_per_param_token")
+        n = positive(params, "params")
+        positive(flops_per_param_token, "flops_per_param_token")
         c_min_pf_days = (n / FRONTIER_N_E) ** (1.0 / FRONTIER_P_N)
-        return _out(c_min_pf_days * PF_DAY_FLOPS * CRITICAL_BATCH_COMPUTE_FACTOR)
+        return scalar_or_array(c_min_pf_days * PF_DAY_FLOPS * CRITICAL_BATCH_COMPUTE_FACTOR)
 
     def as_dict(self) -> dict:
         return {

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import ParametricLaw, _out, _positive
+from scalinglab.laws.chinchilla import ParametricLaw
 
 #: Share of a layer's non-embedding parameters that sit in the MLP (8·d² of 12·d² at d_ff = 4·d).
 MLP_SHARE = 8.0 / 12.0
@@ -36,11 +37,11 @@ def total_params(active_params, experts, expert_share: float = MLP_SHARE):
 
     total = active·(1 + (E − 1)·expert_share); E = 1 is a dense model.
     """
-    n = _positive(active_params, "active_params")
-    e = _positive(experts, "experts")
+    n = positive(active_params, "active_params")
+    e = positive(experts, "experts")
     if np.any(e < 1):
         raise ScalingLabError(f"experts: the expansion rate must be at least 1, got {experts!r}")
-    return _out(n * (1.0 + (e - 1.0) * expert_share))
+    return scalar_or_array(n * (1.0 + (e - 1.0) * expert_share))
 
 
 # ================================================================================================
@@ -69,15 +70,15 @@ class GranularityLaw:
 
     def granularity_term(self, granularity):
         """g/G**gamma: the part of the parameter term that finer experts remove (2.1 at G = 1)."""
-        gr = _positive(granularity, "granularity")
-        return _out(self.g / gr**self.gamma)
+        gr = positive(granularity, "granularity")
+        return scalar_or_array(self.g / gr**self.gamma)
 
     def predict(self, params, tokens, granularity=1.0):
         """Loss (nats/token) for ``params`` parameters, ``tokens`` tokens and granularity G."""
-        n = _positive(params, "params")
-        d = _positive(tokens, "tokens")
-        gr = _positive(granularity, "granularity")
-        return _out(self.c + (self.g / gr**self.gamma + self.a) * n ** (-self.alpha)
+        n = positive(params, "params")
+        d = positive(tokens, "tokens")
+        gr = positive(granularity, "granularity")
+        return scalar_or_array(self.c + (self.g / gr**self.gamma + self.a) * n ** (-self.alpha)
                     + self.b * d ** (-self.beta))
 
     def at_granularity(self, granularity, expansion: float = 1.0) -> ParametricLaw:
@@ -151,11 +152,11 @@ class JointMoELaw:
 
     def e_hat(self, experts):
         """The saturating transform Ê(E) (Clark et al. 2022); Ê(1) = E_start."""
-        e = _positive(experts, "experts")
+        e = positive(experts, "experts")
         if np.any(e < 1):
             raise ScalingLabError(f"experts: the expansion rate must be at least 1, got {experts!r}")
         inv = 1.0 / (e - 1.0 + 1.0 / (1.0 / self.e_start - 1.0 / self.e_max)) + 1.0 / self.e_max
-        return _out(1.0 / inv)
+        return scalar_or_array(1.0 / inv)
 
     def reduced_constants(self, experts) -> dict:
         """Table 4's reduction at fixed E to L = m·N_act^μ + n·D^ν + c (μ, ν negative)."""
@@ -177,11 +178,11 @@ class JointMoELaw:
     def predict(self, active_params, tokens, experts=1.0):
         """Loss (nats/token) for ``active_params`` active parameters, ``tokens`` tokens and
         expansion rate ``experts``."""
-        n = _positive(active_params, "active_params")
-        d = _positive(tokens, "tokens")
+        n = positive(active_params, "active_params")
+        d = positive(tokens, "tokens")
         eh = np.asarray(self.e_hat(experts))
         ln = np.log(eh)
-        return _out(self.a * eh**self.delta * n ** (self.alpha + self.gamma * ln)
+        return scalar_or_array(self.a * eh**self.delta * n ** (self.alpha + self.gamma * ln)
                     + self.b * eh**self.omega * d ** (self.beta + self.zeta * ln) + self.c)
 
     def optimum(self, compute, experts=1.0) -> dict:
@@ -209,5 +210,5 @@ LUDZIEJEWSKI_2025 = JointMoELaw(
 
 def weights_bytes(params, bytes_per_param: float = 2.0):
     """Bytes to hold ``params`` weights at ``bytes_per_param`` (2 for bf16)."""
-    n = _positive(params, "params")
-    return _out(n * float(_positive(bytes_per_param, "bytes_per_param")))
+    n = positive(params, "params")
+    return scalar_or_array(n * float(positive(bytes_per_param, "bytes_per_param")))

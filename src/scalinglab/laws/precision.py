@@ -27,8 +27,8 @@ import math
 
 import numpy as np
 
+from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.errors import ScalingLabError
-from scalinglab.laws.chinchilla import _out, _positive
 
 KUMAR_SOURCE = ("Kumar et al. 2024 (arXiv 2411.04330), App. K Table 2 via a secondary course note "
                 "[S, unverified]")
@@ -52,15 +52,15 @@ def bits_per_param(bits: float, block_size: int | None = None, scale_bits: float
     b = _check_bits(bits)
     if block_size is None:
         return b
-    blk = float(_positive(block_size, "block_size"))
-    return b + float(_positive(scale_bits, "scale_bits")) / blk
+    blk = float(positive(block_size, "block_size"))
+    return b + float(positive(scale_bits, "scale_bits")) / blk
 
 
 def weight_memory_bytes(params, bits: float = 16, block_size: int | None = None,
                         scale_bits: float = DEFAULT_SCALE_BITS):
     """Bytes to hold ``params`` weights at ``bits`` bits (plus block scales). 70B at 4 bits: 35e9."""
-    n = _positive(params, "params")
-    return _out(n * bits_per_param(bits, block_size, scale_bits) / 8.0)
+    n = positive(params, "params")
+    return scalar_or_array(n * bits_per_param(bits, block_size, scale_bits) / 8.0)
 
 
 def effective_param_fraction(weight_bits=None, kv_bits=None):
@@ -73,10 +73,10 @@ def effective_param_fraction(weight_bits=None, kv_bits=None):
         raise ScalingLabError("give weight_bits and/or kv_bits")
     factor = 1.0
     if weight_bits is not None:
-        factor = factor * (1.0 - np.exp(-_positive(weight_bits, "weight_bits") / KUMAR_GAMMA_W))
+        factor = factor * (1.0 - np.exp(-positive(weight_bits, "weight_bits") / KUMAR_GAMMA_W))
     if kv_bits is not None:
-        factor = factor * (1.0 - np.exp(-_positive(kv_bits, "kv_bits") / KUMAR_GAMMA_KV))
-    return _out(factor)
+        factor = factor * (1.0 - np.exp(-positive(kv_bits, "kv_bits") / KUMAR_GAMMA_KV))
+    return scalar_or_array(factor)
 
 
 def ptq_degradation_scaling(token_factor=1.0, param_factor=1.0):
@@ -86,9 +86,9 @@ def ptq_degradation_scaling(token_factor=1.0, param_factor=1.0):
     D multiplies it by 1.4209, doubling N by 0.7879. The absolute penalty needs C_T and γ_post,
     which were not found.
     """
-    t = _positive(token_factor, "token_factor")
-    p = _positive(param_factor, "param_factor")
-    return _out(t**KUMAR_GAMMA_D / p**KUMAR_GAMMA_N)
+    t = positive(token_factor, "token_factor")
+    p = positive(param_factor, "param_factor")
+    return scalar_or_array(t**KUMAR_GAMMA_D / p**KUMAR_GAMMA_N)
 
 
 def quantized_serving(params, bits_list=(16, 8, 4), block_size: int | None = None,
@@ -99,14 +99,14 @@ def quantized_serving(params, bits_list=(16, 8, 4), block_size: int | None = Non
     ``memory_ratio`` (vs 16 bits), and, when ``tokens`` is given, ``tokens_per_param`` (the
     over-training that makes PTQ hurt more, Kumar Eq. 2).
     """
-    n = float(_positive(params, "params"))
+    n = float(positive(params, "params"))
     rows = []
     for bits in bits_list:
         bpp = bits_per_param(bits, block_size if bits < 16 else None)
         row = {"bits": float(bits), "bits_per_param": bpp, "weight_bytes": n * bpp / 8.0,
                "memory_ratio": bpp / 16.0}
         if tokens is not None:
-            row["tokens_per_param"] = float(_positive(tokens, "tokens")) / n
+            row["tokens_per_param"] = float(positive(tokens, "tokens")) / n
         rows.append(row)
     return rows
 

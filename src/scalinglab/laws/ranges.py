@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scalinglab.core.numbers import positive
+
 
 @dataclass(frozen=True)
 class FittedRange:
@@ -47,14 +49,10 @@ class FittedRange:
         >>> CHINCHILLA_RUNS.notes([1e9, 630e9], [2e10, 1e11])
         ['N up to 6.3e+11 is 39.4x above the largest model fitted (1.6e+10)']
         """
-        # The laws' own reader: same strings accepted, same refusals (booleans, NaN, <= 0). Imported
-        # here because chinchilla imports this module.
-        from scalinglab.laws.chinchilla import _positive
-
         out = []
         for label, value, (low, high) in (("N", params, self.params), ("D", tokens, self.tokens)):
             what = "model" if label == "N" else "token count"
-            arr = _positive(value, "params" if label == "N" else "tokens")
+            arr = positive(value, "params" if label == "N" else "tokens")
             if arr.ndim == 0:  # the scalar wording, as the CLI prints it
                 value = float(arr)
                 if value > high:

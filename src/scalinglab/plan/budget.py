@@ -22,8 +22,8 @@ from scalinglab.core.units import (
     SECONDS_PER_HOUR,
     flops_to_gpu_hours,
     flops_to_pf_days,
-    parse_number,
 )
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Default model-FLOPs utilisation (PLANNER.md §0: median implied MFU of 23 public runs ≈35%,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape
 from scalinglab.core.hardware import Accelerator, get_accelerator
-from scalinglab.core.units import SECONDS_PER_HOUR, parse_number
+from scalinglab.core.units import SECONDS_PER_HOUR
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 from scalinglab.plan.memory import element_bytes, kv_cache_bytes
 

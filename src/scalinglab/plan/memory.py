@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape
 from scalinglab.core.hardware import Accelerator, get_accelerator, normalise_dtype
-from scalinglab.core.units import parse_number
+from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Bytes per stored number by format (int4 packs two per byte).

@@ -329,7 +329,7 @@ class TokensPerParamPrior:
 def _prior(law):
     """A law from the registry, a ``tokens-per-param:R`` rule, or a law object."""
     if isinstance(law, str) and law.startswith("tokens-per-param:"):
-        from scalinglab.core.units import parse_number
+        from scalinglab.core.numbers import parse_number
 
         return TokensPerParamPrior(parse_number(law.split(":", 1)[1], name="tokens per parameter"))
     from scalinglab.laws.registry import get_law
@@ -363,9 +363,9 @@ def _positive_numbers(values, name: str, what: str) -> list[float]:
     """``values`` (a sequence, an array or one number) as sorted positive finite floats.
 
     One number is taken as a one-element list; strings are read by
-    :func:`~scalinglab.core.units.parse_number` (``"1e11"``, ``"70B"``), as the CLI reads them.
+    :func:`~scalinglab.core.numbers.parse_number` (``"1e11"``, ``"70B"``), as the CLI reads them.
     """
-    from scalinglab.core.units import parse_number
+    from scalinglab.core.numbers import parse_number
 
     if isinstance(values, np.ndarray):
         values = values.ravel().tolist()

@@ -129,7 +129,7 @@ def merge_settings(*layers: dict) -> dict:
 
 
 def _numbers(values, name: str) -> list[float]:
-    from scalinglab.core.units import parse_number
+    from scalinglab.core.numbers import parse_number
 
     if isinstance(values, str):
         values = [v for v in values.split(",") if v.strip()]

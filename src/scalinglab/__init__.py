@@ -5,7 +5,7 @@ so ``scalinglab plan`` answers in well under a second. Training (``scalinglab.tr
 distribution (``scalinglab.sweep`` with Ray) import their heavy dependencies lazily.
 """
 
-from scalinglab._lazy import lazy_attributes
+from scalinglab._lazy import lazy_attributes, lazy_dir
 from scalinglab.errors import ScalingLabError
 
 __version__ = "0.1.0"
@@ -48,5 +48,6 @@ _LAZY = {
 }
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
+__dir__ = lazy_dir(globals(), _LAZY)
 
 __all__ = ["ScalingLabError", "__version__", *_LAZY]

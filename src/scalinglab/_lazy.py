@@ -25,3 +25,13 @@ def lazy_attributes(package: str, names: dict[str, str]):
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
+
+
+def lazy_dir(module_globals: dict, names: dict[str, str]):
+    """A module-level ``__dir__`` (PEP 562) listing the lazy names beside the loaded ones, so that
+    ``dir(scalinglab)`` and a notebook's tab completion show the whole public API."""
+
+    def __dir__() -> list[str]:
+        return sorted(set(module_globals) | set(names))
+
+    return __dir__

@@ -9,7 +9,7 @@ rule (``shape_for_params``) load torch when first used::
     result.loss, result.tokens_per_s, result.mfu
 """
 
-from scalinglab._lazy import lazy_attributes
+from scalinglab._lazy import lazy_attributes, lazy_dir
 from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
 
 _LAZY = {
@@ -22,5 +22,6 @@ _LAZY = {
 }
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
+__dir__ = lazy_dir(globals(), _LAZY)
 
 __all__ = ["DEFAULT_CORPUS", "TrainConfig", *_LAZY]

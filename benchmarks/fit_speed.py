@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 
 
 def load():
-    from scalinglab.runs import drop_highest_loss, read_runs
+    from scalinglab.io import drop_highest_loss, read_runs
 
     ref = Path(os.environ.get("SCALINGLAB_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
-    df = drop_highest_loss(read_runs(ref / "chinchilla_fig4_epoch.csv"), 5)
+    df = drop_highest_loss(read_runs(ref / "chinchilla_fig4_epoch.csv").runs, 5)
     return df
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from _timing import best_of
 
-from scalinglab.trackers import read_mlflow, read_tensorboard, read_wandb_offline
+from scalinglab.io import read_mlflow, read_tensorboard, read_wandb_offline
 
 N_RUNS, N_STEPS = 200, 50
 

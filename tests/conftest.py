@@ -32,9 +32,9 @@ def chinchilla_fig4_csv(reference_dir) -> Path:
 @pytest.fixture(scope="module")
 def epoch240(chinchilla_fig4_csv):
     """Epoch's 245 Chinchilla Figure 4 runs less the 5 highest losses (the 240 they fit)."""
-    from scalinglab.runs import drop_highest_loss, read_runs
+    from scalinglab.io import drop_highest_loss, read_runs
 
-    return drop_highest_loss(read_runs(chinchilla_fig4_csv), 5)
+    return drop_highest_loss(read_runs(chinchilla_fig4_csv).runs, 5)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Stand-ins shared by the sweep tests: an executor that runs tasks in this process, in order."""
+"""Stand-ins shared by the tests: an executor that runs tasks in this process, in order, and
+W&B offline-run folders written without the wandb package."""
 
 
 class SerialExecutor:
@@ -23,3 +24,22 @@ class SerialExecutor:
                 on_done(task, None, "RuntimeError: boom")
             else:
                 on_done(task, fn(dict(task, threads=task.get("threads") or 1)), None)
+
+
+def write_wandb_offline(root, runs):
+    """W&B offline-run folders (files/config.yaml + files/wandb-history.jsonl), no wandb needed.
+
+    ``runs``: ``(params, tokens, losses)`` per run; the losses are logged at evenly spaced steps
+    from 0 to 100.
+    """
+    import json
+
+    import numpy as np
+
+    for i, (n, d, losses) in enumerate(runs):
+        files = root / f"offline-run-20240101_00000{i}-run{i}" / "files"
+        files.mkdir(parents=True)
+        files.joinpath("config.yaml").write_text(f"params:\n  value: {n}\ntokens:\n  value: {d}\n")
+        steps = np.linspace(0, 100, len(losses)).astype(int)
+        files.joinpath("wandb-history.jsonl").write_text(
+            "".join(json.dumps({"_step": int(s), "loss": v}) + "\n" for s, v in zip(steps, losses, strict=True)))

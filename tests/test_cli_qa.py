@@ -137,7 +137,8 @@ def test_store_lock_on_a_file_is_a_user_mistake(tmp_path):
     blocker.write_text("x")
     for folder in (blocker, blocker / "sub"):
         with pytest.raises(ScalingLabError):
-            RunStore(folder).lock()
+            with RunStore(folder).lock():
+                pass
 
 
 # ----- emergence --fit: scipy's covariance warning is not printed --------------------------------

@@ -133,14 +133,14 @@ def test_degenerate_small_sweep_is_reported(capsys, tmp_path):
 
 def test_fit_reads_a_tracker_dir(capsys, tmp_path):
     from scalinglab.laws.chinchilla import ParametricLaw
-    from test_runs import _wandb_offline
+    from standins import write_wandb_offline
 
     law = ParametricLaw(E=1.5, A=10.0, B=10.0, alpha=0.3, beta=0.3)
     runs = []
     for n in (2e4, 5e4, 1.2e5, 3e5):
         for d in (2e5, 6e5, 2e6):
             runs.append((n, d, [5.5, float(law.predict(n, d / 2)), float(law.predict(n, d))]))
-    _wandb_offline(tmp_path / "wandb", runs)
+    write_wandb_offline(tmp_path / "wandb", runs)
     rc, out, err = _run(capsys, str(tmp_path / "wandb"), "--json")
     assert rc == 0, err
     payload = json.loads(out)

@@ -206,7 +206,7 @@ def test_fitting_imports_no_torch_or_ray():
     import subprocess
     import sys
 
-    code = ("import sys, scalinglab.fit, scalinglab.runs, scalinglab.cli.fitting, scalinglab.compat.fitter; "
+    code = ("import sys, scalinglab.fit, scalinglab.io, scalinglab.cli.fitting, scalinglab.compat.fitter; "
             "from scalinglab import MasterFitter; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

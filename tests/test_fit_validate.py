@@ -43,9 +43,9 @@ def test_noisy_errors_are_reported_per_run():
 
 def test_chinchilla_data_holdout(chinchilla_fig4_csv):
     # On the Epoch data, a law fitted below 1e21 FLOPs predicts the 23 larger runs to a few percent.
-    from scalinglab.runs import drop_highest_loss, read_runs
+    from scalinglab.io import drop_highest_loss, read_runs
 
-    runs = drop_highest_loss(read_runs(chinchilla_fig4_csv), 5)
+    runs = drop_highest_loss(read_runs(chinchilla_fig4_csv).runs, 5)
     rep = extrapolation_check(ChinchillaFit(), runs, above=1e21)
     assert len(rep.held_out) == int((runs["flops"] > 1e21).sum()) > 0
     assert rep.mean_abs_rel_error < 0.05

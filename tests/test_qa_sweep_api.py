@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.io import read_runs
 from scalinglab.laws.registry import get_law
-from scalinglab.runs import read_runs
 from scalinglab.sweep.design import PlannedRun, SweepDesign, isoflop_design, ladder_design
 from scalinglab.sweep.runner import make_executor, run_sweep
 from standins import SerialExecutor
@@ -142,7 +142,7 @@ def test_read_runs_takes_a_dataframe_like_a_file(tmp_path):
     frame = _runs_frame()
     path = tmp_path / "runs.csv"
     frame.to_csv(path, index=False)
-    from_frame, from_file = read_runs(frame), read_runs(path)
+    from_frame, from_file = read_runs(frame).runs, read_runs(path).runs
     assert list(from_frame.columns) == list(from_file.columns) == ["params", "tokens", "flops", "loss", "run_id"]
     np.testing.assert_allclose(from_frame[["params", "tokens", "flops", "loss"]].to_numpy(),
                                from_file[["params", "tokens", "flops", "loss"]].to_numpy(), rtol=1e-12)
@@ -151,7 +151,7 @@ def test_read_runs_takes_a_dataframe_like_a_file(tmp_path):
 
 def test_read_runs_dataframe_honours_the_column_options():
     frame = _runs_frame().rename(columns={"Model Size": "size", "Val Loss": "metric"})
-    runs = read_runs(frame, params_col="size", loss_col="metric")
+    runs = read_runs(frame, params_col="size", loss_col="metric").runs
     assert runs["params"].tolist() == frame["size"].tolist()
     assert runs["loss"].tolist() == frame["metric"].tolist()
 
@@ -162,7 +162,7 @@ def test_read_runs_dataframe_is_validated_and_names_the_index_label():
     with pytest.raises(ScalingLabError, match=r"DataFrame index 13: loss missing"):
         read_runs(frame)
     kept = read_runs(frame, on_invalid="drop")
-    assert len(kept) == 5 and "DataFrame index 13" in kept.attrs["dropped"][0]
+    assert len(kept) == 5 and "DataFrame index 13" in kept.notes[0]
 
 
 @pytest.mark.parametrize("bad", [42, [1, 2, 3], {"params": [1]}, None])
@@ -287,13 +287,15 @@ def test_read_runs_gives_a_sweeps_learning_curves(grid_sweep):
     from scalinglab.fit.envelope import EnvelopeFit
 
     folder, design = grid_sweep
-    final = read_runs(folder)
-    curves = read_runs(folder, curves=True)
+    final = read_runs(folder).runs
+    table = read_runs(folder, curves=True)
+    curves = table.curves
     assert len(final) == 10
     assert {"params", "tokens", "flops", "loss", "run_id", "step"} <= set(curves.columns)
     assert curves["run_id"].nunique() == 10 and len(curves) > 4 * 10
     # the step-0 evaluation (no tokens seen) is skipped and said so, never fitted on a log axis
     assert (curves["step"] > 0).all() and len(curves.attrs["dropped"]) == 10
+    assert sum("step 0 with no tokens seen" in n for n in table.notes) == 10
     sizes = dict(zip(final["run_id"], final["params"], strict=True))
     assert all(sizes[r] == p for r, p in zip(curves["run_id"], curves["params"], strict=True))
     # the last point of every curve is the run itself
@@ -344,7 +346,7 @@ def test_report_of_too_few_runs_shows_them_and_says_what_is_needed(small_sweep, 
     assert s["fitted"] is False and s["n_runs"] == 2 and s["min_runs"] == MIN_FIT_RUNS == 6
     assert "2 run(s)" in s["notes"][0] and "at least 6 runs" in s["notes"][0]
     assert set(s["figures"]) == {"loss_vs_params", "training_curves"} and s["output"] == str(out)
-    for run_id in read_runs(small_sweep)["run_id"]:
+    for run_id in read_runs(small_sweep).runs["run_id"]:
         assert run_id in report.html
     assert "Too few runs to fit" in report.html and "not fitted" in repr(report)
 
@@ -353,7 +355,7 @@ def test_write_report_docstring_says_what_it_takes_and_writes():
     from scalinglab.report import write_report
 
     doc = " ".join(inspect.getdoc(write_report).split())
-    for part in ("sweep folder", "runs file", "RunData", "Returns", "self-contained HTML", "Raises"):
+    for part in ("sweep folder", "runs file", "RunTable", "Returns", "self-contained HTML", "Raises"):
         assert part in doc, part
 
 

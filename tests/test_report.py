@@ -22,7 +22,8 @@ import pytest
 
 from scalinglab.cli import main
 from scalinglab.errors import ScalingLabError
-from scalinglab.report import ReportSettings, RunData, build_report, load_runs
+from scalinglab.io import RunTable, read_runs
+from scalinglab.report import ReportSettings, build_report
 
 GOPHER_FLOPS = 5.76e23
 
@@ -43,7 +44,7 @@ def epoch_runs(csv_path) -> pd.DataFrame:
 def chinchilla_report(chinchilla_fig4_csv):
     runs = epoch_runs(chinchilla_fig4_csv)
     assert len(runs) == 240
-    data = RunData(runs=runs, curves=None, source="Chinchilla Fig. 4, Epoch digitisation", kind="file")
+    data = RunTable(runs=runs, curves=None, source="Chinchilla Fig. 4, Epoch digitisation")
     return build_report(data, ReportSettings(compute=GOPHER_FLOPS, bootstrap=16, seed=1, gpus=1024))
 
 
@@ -174,7 +175,7 @@ def test_cli_report_bad_input_is_one_line(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
 
 
-def test_load_runs_reads_a_tensorboard_logdir(tmp_path):
+def test_read_runs_reads_a_tensorboard_logdir(tmp_path):
     torch_tb = pytest.importorskip("torch.utils.tensorboard")
     runs = _small_runs()
     for row in runs.itertuples():
@@ -184,28 +185,28 @@ def test_load_runs_reads_a_tensorboard_logdir(tmp_path):
             writer.add_scalar("loss", row.loss + 0.1 * (3 - step), step)
             writer.add_scalar("tokens", row.tokens * step / 3, step)
         writer.close()
-    data = load_runs(tmp_path)
-    assert data.kind == "tensorboard" and len(data.runs) == 12 and len(data.curves) == 36
+    data = read_runs(tmp_path)
+    assert data.source.endswith("(tensorboard)") and len(data.runs) == 12 and len(data.curves) == 36
     got = data.runs.set_index("run_id").loc[runs["run_id"]]
     np.testing.assert_allclose(got["loss"], runs["loss"], rtol=2e-7)
 
 
 def test_settings_are_checked():
     with pytest.raises(ScalingLabError, match="bootstrap"):
-        build_report(RunData(runs=_small_runs(), curves=None, source="x", kind="file"),
+        build_report(RunTable(runs=_small_runs(), curves=None, source="x"),
                      ReportSettings(bootstrap=1))
 
 
 def test_a_runs_file_of_loss_curves_is_split_into_runs_and_curves(tmp_path):
-    # scalinglab.runs: several rows per run_id are a loss curve; the run is its last step.
+    # scalinglab.io: several rows per run_id are a loss curve; the run is its last step.
     rows = []
     for run in _small_runs().itertuples():
         for step in (1, 2, 3, 4):
             rows.append({"run_id": run.run_id, "step": step, "params": run.params,
                          "tokens": run.tokens * step / 4, "loss": run.loss + 0.2 * (4 - step)})
     pd.DataFrame(rows).sample(frac=1.0, random_state=0).to_csv(tmp_path / "curves.csv", index=False)
-    data = load_runs(tmp_path / "curves.csv")
-    assert data.kind == "file" and len(data.runs) == 12 and len(data.curves) == 48
+    data = read_runs(tmp_path / "curves.csv")
+    assert data.source == str(tmp_path / "curves.csv") and len(data.runs) == 12 and len(data.curves) == 48
     want = _small_runs().set_index("run_id")
     got = data.runs.set_index("run_id").loc[want.index]
     np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-12)

@@ -294,10 +294,11 @@ def _tracked_runs_with_curves():
 
 @needs_chromium
 def test_report_renders_in_chromium(tmp_path):
-    from scalinglab.report import ReportSettings, RunData, build_report
+    from scalinglab.io import RunTable
+    from scalinglab.report import ReportSettings, build_report
 
     runs, curves = _tracked_runs_with_curves()
-    report = build_report(RunData(runs=runs, curves=curves, source="synthetic runs", kind="file"),
+    report = build_report(RunTable(runs=runs, curves=curves, source="synthetic runs"),
                           ReportSettings(bootstrap=8, compute=1e21))
     assert "training_curves" in report.figures
     path = report.write(tmp_path / "report.html")

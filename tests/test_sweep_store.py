@@ -116,13 +116,10 @@ def test_one_folder_one_sweep(tmp_path, design):
     with pytest.raises(ScalingLabError, match="different sweep"):
         run_sweep(other, tmp_path, executor=executor, run_fn=fake_run)
     assert executor.calls == []  # refused before anything ran
-    holder = RunStore(tmp_path)
-    holder.lock()
-    try:
+    with RunStore(tmp_path).lock():
         with pytest.raises(ScalingLabError, match="in use by another running sweep"):
             run_sweep(design, tmp_path, executor=executor, run_fn=fake_run)
-    finally:
-        holder.unlock()
+    run_sweep(design, tmp_path, executor=executor, run_fn=fake_run)  # leaving the block released it
     assert executor.calls == []
 
 

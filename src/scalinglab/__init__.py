@@ -23,7 +23,8 @@ _LAZY = {
     "train_plan": "scalinglab.plan.budget",
     "training_memory": "scalinglab.plan.memory",
     # fitting
-    "read_runs": "scalinglab.runs",
+    "read_runs": "scalinglab.io",
+    "RunTable": "scalinglab.io",
     "ChinchillaFit": "scalinglab.fit.parametric",
     "IsoFLOPFit": "scalinglab.fit.isoflop",
     "EnvelopeFit": "scalinglab.fit.envelope",

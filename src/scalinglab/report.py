@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.io import RunTable, drop_highest_loss, read_runs
 
 #: Laws drawn beside the fit (names of :func:`scalinglab.laws.registry.get_law`).
 COMPARE_LAWS = ("kaplan2020", "hoffmann2022", "epoch2024")
@@ -57,7 +58,7 @@ class ReportSettings:
         Huber threshold of the fit (Hoffmann et al. 2022: 1e-3).
     drop_highest_loss : int
         Drop this many runs with the largest loss before fitting (Epoch's outlier rule for the
-        Chinchilla Fig. 4 data drops 5; :func:`scalinglab.runs.drop_highest_loss`).
+        Chinchilla Fig. 4 data drops 5; :func:`scalinglab.io.drop_highest_loss`).
     title : str, optional
         Report title; default names the runs.
     """
@@ -74,85 +75,6 @@ class ReportSettings:
     delta: float = 1e-3
     drop_highest_loss: int = 0
     title: str | None = None
-
-
-# --------------------------------------------------------------------------------------------
-# Loading runs from wherever they are
-# --------------------------------------------------------------------------------------------
-@dataclass
-class RunData:
-    """Runs ready for fitting, with where they came from.
-
-    Attributes
-    ----------
-    runs : DataFrame  (``run_id``, ``params``, ``tokens``, ``flops``, ``loss`` ...)
-    curves : DataFrame or None  (``run_id``, ``step``, ``tokens``, ``flops``, ``loss``)
-    source : str  a sentence naming the path and its kind
-    kind : str  ``"sweep"``, ``"file"`` or the tracker (``"tensorboard"``, ``"mlflow"`` ...)
-    design : dict or None  the sweep's sealed design (settings), for a sweep folder
-    """
-
-    runs: object
-    curves: object | None
-    source: str
-    kind: str
-    design: dict | None = None
-
-
-def _is_sweep(path: Path) -> bool:
-    return path.is_dir() and ((path / "sweep.json").exists() or (path / "runs.parquet").exists())
-
-
-def load_runs(path) -> RunData:
-    """Read runs from a sweep folder, a tracker (TensorBoard, MLflow, W&B) or a runs file.
-
-    Raises
-    ------
-    ScalingLabError
-        If ``path`` is none of these or its content is unusable (the message names the file).
-    """
-    from scalinglab import trackers
-
-    text = str(path)
-    p = Path(text)
-    if _is_sweep(p):
-        from scalinglab.sweep.store import RunStore
-
-        store = RunStore(p)
-        runs = store.run_table()
-        curves = store.curves() if store.curves_path.exists() else None
-        runs = runs[runs["loss"].notna()].reset_index(drop=True) if "loss" in runs.columns else runs
-        if len(runs) == 0:
-            raise ScalingLabError(f"{p}: the sweep has no finished run with a loss yet")
-        if curves is not None and len(curves) == 0:
-            curves = None
-        return RunData(runs=runs, curves=curves, source=f"sweep folder {p}", kind="sweep",
-                       design=store.read_design())
-    kind = trackers.detect_tracker(text)
-    if kind is not None:
-        tracked = trackers.read_tracker(text, kind)
-        return RunData(runs=tracked.runs, curves=tracked.curves, source=tracked.source, kind=kind)
-    if not p.exists():
-        raise ScalingLabError(f"{p}: no such file or directory")
-    from scalinglab.runs import read_runs
-
-    runs, curves = split_curves(read_runs(p))
-    return RunData(runs=runs, curves=curves, source=f"runs file {p}", kind="file")
-
-
-def split_curves(table):
-    """A runs table with several rows per ``run_id`` (a loss curve per run, :mod:`scalinglab.runs`)
-    -> (one row per run: its last point by ``step``, else by ``tokens``; the curve table).
-
-    A table with one row per run comes back unchanged, with no curves.
-    """
-    if "run_id" not in table.columns or not table["run_id"].duplicated().any():
-        return table, None
-    key = "step" if "step" in table.columns else "tokens"
-    ordered = table.sort_values(["run_id", key], kind="stable")
-    final = ordered.groupby("run_id", sort=False).tail(1).reset_index(drop=True)
-    cols = [c for c in ("run_id", "step", "tokens", "flops", "loss") if c in ordered.columns]
-    return final, ordered[cols].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,7 +118,7 @@ class Report:
 class _Analysis:
     """Everything the report shows, computed once."""
 
-    data: RunData
+    data: RunTable
     settings: ReportSettings
     estimator: object  # fitted ChinchillaFit
     boot: object | None  # BootstrapResult
@@ -229,7 +151,7 @@ def _check_settings(s: ReportSettings) -> None:
     get_accelerator(s.gpu)  # an unknown accelerator fails now, not after the fits
 
 
-def analyse(data: RunData, settings: ReportSettings) -> _Analysis:
+def analyse(data: RunTable, settings: ReportSettings) -> _Analysis:
     """Fit (Approaches 3, 2, 1), bootstrap, hold out, allocate and plan."""
     from scalinglab.fit.parametric import ChinchillaFit
     from scalinglab.laws.registry import get_law
@@ -288,7 +210,7 @@ def _approach2(runs):
         return None, f"Approach 2 not applicable: {exc}"
 
 
-def _approach1(data: RunData):
+def _approach1(data: RunTable):
     from scalinglab.fit.envelope import EnvelopeFit
 
     curves = data.curves
@@ -309,8 +231,8 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
 
     Parameters
     ----------
-    source : path or RunData
-        What :func:`load_runs` reads, or its result.
+    source : path, DataFrame or RunTable
+        What :func:`scalinglab.io.read_runs` reads, or its result.
     settings : ReportSettings, optional
 
     With fewer than :data:`MIN_FIT_RUNS` runs (a sweep still training) nothing can be fitted: the
@@ -321,19 +243,14 @@ def build_report(source, settings: ReportSettings | None = None) -> Report:
 
     settings = settings or ReportSettings()
     _check_settings(settings)
-    data = source if isinstance(source, RunData) else load_runs(source)
+    data = read_runs(source)  # a RunTable comes back as it is
     for col in ("params", "tokens", "flops", "loss"):
         if col not in data.runs.columns:
             raise ScalingLabError(f"{data.source}: the runs have no {col!r} column")
     if settings.drop_highest_loss:
-        from scalinglab.runs import drop_highest_loss
-
-        kept = drop_highest_loss(data.runs, settings.drop_highest_loss)
-        curves = data.curves
-        if curves is not None and "run_id" in kept.columns:
-            curves = curves[curves["run_id"].isin(kept["run_id"])]
-        data = RunData(runs=kept, curves=curves, kind=data.kind, design=data.design,
-                       source=f"{data.source} without its {settings.drop_highest_loss} highest-loss runs")
+        kept = drop_highest_loss(data, settings.drop_highest_loss)
+        data = RunTable(runs=kept.runs, curves=kept.curves, notes=kept.notes, design=kept.design,
+                        source=f"{data.source} without its {settings.drop_highest_loss} highest-loss runs")
     if len(data.runs) < MIN_FIT_RUNS:
         return _partial_report(data, settings)
     a = analyse(data, settings)
@@ -611,7 +528,7 @@ def _html(a: _Analysis, figures: dict, pngs: dict) -> str:
     return "\n".join(parts)
 
 
-def _data_and_settings(data: RunData, settings_rows: list) -> list:
+def _data_and_settings(data: RunTable, settings_rows: list) -> list:
     """The closing sections: every run, the settings, and the sweep's design when there is one."""
     runs = data.runs
     parts = ["<h2>Data</h2>"]
@@ -649,7 +566,7 @@ def _head(title: str, n_runs: int) -> list:
             f"{html.escape(getattr(scalinglab, '__version__', '?'))}</p>"]
 
 
-def _partial_report(data: RunData, settings: ReportSettings) -> Report:
+def _partial_report(data: RunTable, settings: ReportSettings) -> Report:
     """The report of too few runs to fit: the runs, their losses and curves, and why no fit.
 
     Everything shown is measured; nothing is extrapolated from a law that cannot be determined.
@@ -691,12 +608,12 @@ def write_report(source, output, settings: ReportSettings | None = None) -> Repo
 
     Parameters
     ----------
-    source : path or RunData
+    source : path or RunTable
         Where the runs are: a sweep folder (its finished runs and their training curves), a runs
-        file that :func:`scalinglab.runs.read_runs` reads (CSV/TSV, Parquet, JSONL, JSON; several
+        file that :func:`scalinglab.io.read_runs` reads (CSV/TSV, Parquet, JSONL, JSON; several
         rows per ``run_id`` are taken as loss curves), or a tracker's store (TensorBoard log dir,
-        MLflow ``mlruns`` folder or URI, W&B export or offline-run dir); or a :class:`RunData`
-        already loaded (:func:`load_runs`).
+        MLflow ``mlruns`` folder or URI, W&B export or offline-run dir); or a :class:`RunTable`
+        already read (:func:`scalinglab.io.read_runs`).
     output : path
         The HTML file to write; parent folders are created. Figures are embedded as PNG ``data:``
         URIs and styles are inline, so the file opens offline, with nothing fetched.

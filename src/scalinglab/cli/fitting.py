@@ -1,7 +1,7 @@
 """``scalinglab fit FILE``: fit a scaling law to a table of runs.
 
 Reads CSV/Parquet/JSONL, a tracker's store (TensorBoard, MLflow, W&B) or a sweep folder
-(:func:`scalinglab.runs.read_runs`), fits the chosen form/approach
+(:func:`scalinglab.io.read_runs`), fits the chosen form/approach
 (:mod:`scalinglab.fit`), optionally bootstraps intervals, runs the extrapolation check and draws a
 figure, then prints Rich tables or one JSON object (``--json``). The payload is built by
 :func:`fit_payload`, a plain function the tests call directly.
@@ -20,15 +20,6 @@ from scalinglab.errors import ScalingLabError
 FORMS = ("chinchilla", "kaplan", "saturating")
 
 
-def _final_rows(df):
-    """One row per run: the last point of each curve when the table holds curves (run_id repeats)."""
-    if "run_id" not in df or df["run_id"].is_unique:
-        return df, None
-    last = df.sort_values("tokens").groupby("run_id", sort=False).tail(1).sort_index()
-    note = f"table holds loss curves: used the final row of each of {len(last)} runs"
-    return last.reset_index(drop=True), note
-
-
 def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estimator: str = "huber",
                 delta: float = 1e-3, tie_exponents: bool = False, fixed_E: float | None = None,
                 exponent_bounds: tuple | None = None, small_sweep: bool = False,
@@ -37,7 +28,8 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
                 drop_highest_loss: int = 0, on_invalid: str = "raise", plot: str | None = None,
                 params_col=None, tokens_col=None, loss_col=None, flops_col=None) -> dict:
     """Everything ``scalinglab fit`` reports, as one JSON-ready dict."""
-    from scalinglab import runs as runs_mod
+    from scalinglab.io import drop_highest_loss as drop_highest
+    from scalinglab.io import read_runs
 
     if form not in FORMS:
         raise ScalingLabError(f"--form must be one of {', '.join(FORMS)}, got {form!r}")
@@ -53,24 +45,22 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         raise ScalingLabError("--holdout-above checks a loss law; use it with Approach 3")
     if plot:
         figure_path(plot, "--plot")  # a bad file name fails before the fit, not after
-    df = runs_mod.read_runs(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
-                            flops_col=flops_col, on_invalid=on_invalid)
-    notes = []
-    curves = df
-    if approach != 1:
-        df, note = _final_rows(df)
-        if note:
-            notes.append(note)
+    table = read_runs(path, params_col=params_col, tokens_col=tokens_col, loss_col=loss_col,
+                      flops_col=flops_col, on_invalid=on_invalid)
+    df = table.runs  # one row per run (a table of loss curves gives each run's final row)
     if drop_highest_loss:
-        df = runs_mod.drop_highest_loss(df, drop_highest_loss)
+        df = drop_highest(df, drop_highest_loss)
+    curves = table.curves if table.curves is not None else df
+    dropped = list(df.attrs.get("dropped", []))
+    if approach == 1 and table.curves is not None:
+        dropped += [d for d in curves.attrs.get("dropped", []) if d not in dropped]
+    notes = [n for n in table.notes if n not in set(dropped) | set(curves.attrs.get("dropped", []))
+             and not (approach == 1 and "used the final row" in n)]  # Approach 1 fits the curves
     payload = {"file": str(path), "form": form, "approach": approach, "n_runs": len(df),
-               "dropped": list(df.attrs.get("dropped", [])), "notes": notes}
+               "dropped": dropped, "notes": notes}
 
     if approach == 1:
         from scalinglab.fit.envelope import EnvelopeFit
-
-        if _is_sweep(path):  # Approach 1 wants the learning curves, not one row per run
-            curves = runs_mod.read_runs(path, curves=True, on_invalid=on_invalid)
 
         est = EnvelopeFit(seed=seed).fit(curves)
         payload.update(est.as_dict())
@@ -128,14 +118,6 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
     if plot:
         payload["plot"] = _plot(plot, df, est, form, approach, variable)
     return payload
-
-
-def _is_sweep(path) -> bool:
-    """Whether ``path`` is a sweep folder with learning curves (``runs.parquet`` and ``curves.parquet``)."""
-    from pathlib import Path
-
-    folder = Path(path)
-    return folder.is_dir() and (folder / "runs.parquet").is_file() and (folder / "curves.parquet").is_file()
 
 
 def _plot(path, df, est, form, approach, variable):

@@ -23,11 +23,8 @@ def _status_payload(directory: str, rebuild: bool) -> dict:
     store = RunStore(directory)
     status = store.status()
     if rebuild:
-        store.lock()
-        try:
+        with store.lock():
             store.rebuild_tables()
-        finally:
-            store.unlock()
     return status.as_dict()
 
 

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.io import read_runs
 from scalinglab.sweep.store import RunStore
 
 #: The published laws the plan is compared with (presets of :mod:`scalinglab.laws.registry`).
@@ -36,10 +37,9 @@ EXTRAPOLATION_GOAL = 0.03
 
 
 def _runs_frame(store: RunStore):
-    table = store.run_table()
-    if table.empty:
-        raise ScalingLabError(f"{store.directory}: no finished runs to fit")
-    return table
+    """The sweep's finished runs, one row per run with all the store's columns (``budget``...),
+    read as every source is read (:func:`scalinglab.io.read_runs`: checked, diverged runs noted)."""
+    return read_runs(store.directory, curves=False).runs
 
 
 def isoflop_optima(runs, flops_per_param_token) -> tuple[list[dict], object | None, list[str]]:

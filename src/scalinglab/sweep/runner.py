@@ -217,58 +217,57 @@ def run_sweep(
     run_fn = run_fn or train_task
     runner = make_executor(executor, **executor_options) if isinstance(executor, str) else executor
     store = RunStore(directory)
-    store.lock()
-    started = time.perf_counter()
-    # A spawned worker that re-runs an unguarded script touches this file (see _unguarded_main).
-    marker = Path(tempfile.gettempdir()) / f"scalinglab-spawn-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    previous = os.environ.get(_SPAWN_PROBE)
-    os.environ[_SPAWN_PROBE] = str(marker)
-    try:
-        store.write_design(design.as_dict())
-        records, _, corrupt = store.scan()
-        store.quarantine(corrupt)
-        outcome = SweepOutcome(directory=str(store.directory), design_id=design.design_id,
-                               executor=runner.name, quarantined=corrupt)
-        planned = {run.run_id: run.as_dict() for run in design.runs}
-        outcome.skipped = [rid for rid in planned if rid in records]
-        todo = [rid for rid in planned if rid not in records]
-        tasks = [{"run_id": rid, "config": planned[rid]["config"],
-                  "out_dir": str(store.run_dir(rid))} for rid in todo]
-        if corrupt or not store.table_path.exists():
-            store.rebuild_tables()
-
-        view = _Progress(design, set(outcome.skipped)) if progress else None
-
-        def on_done(task, result, error):
-            rid = task["run_id"]
-            if error is not None and marker.exists():
-                # the workers died re-running the user's script, not training: nothing to record
-                raise ScalingLabError(_GUARD_MESSAGE)
-            if error is None:
-                store.write_record(build_record(planned[rid], result, runner.name))
+    with store.lock():
+        started = time.perf_counter()
+        # A spawned worker that re-runs an unguarded script touches this file (see _unguarded_main).
+        marker = Path(tempfile.gettempdir()) / f"scalinglab-spawn-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        previous = os.environ.get(_SPAWN_PROBE)
+        os.environ[_SPAWN_PROBE] = str(marker)
+        try:
+            store.write_design(design.as_dict())
+            records, _, corrupt = store.scan()
+            store.quarantine(corrupt)
+            outcome = SweepOutcome(directory=str(store.directory), design_id=design.design_id,
+                                   executor=runner.name, quarantined=corrupt)
+            planned = {run.run_id: run.as_dict() for run in design.runs}
+            outcome.skipped = [rid for rid in planned if rid in records]
+            todo = [rid for rid in planned if rid not in records]
+            tasks = [{"run_id": rid, "config": planned[rid]["config"],
+                      "out_dir": str(store.run_dir(rid))} for rid in todo]
+            if corrupt or not store.table_path.exists():
                 store.rebuild_tables()
-                outcome.trained.append(rid)
-            else:
-                store.write_failure(rid, error)
-                outcome.failed[rid] = error
-            if view:
-                view.advance(planned[rid]["flops"], failed=error is not None)
 
-        if view:
-            with view:
+            view = _Progress(design, set(outcome.skipped)) if progress else None
+
+            def on_done(task, result, error):
+                rid = task["run_id"]
+                if error is not None and marker.exists():
+                    # the workers died re-running the user's script, not training: nothing to record
+                    raise ScalingLabError(_GUARD_MESSAGE)
+                if error is None:
+                    store.write_record(build_record(planned[rid], result, runner.name))
+                    store.rebuild_tables()
+                    outcome.trained.append(rid)
+                else:
+                    store.write_failure(rid, error)
+                    outcome.failed[rid] = error
+                if view:
+                    view.advance(planned[rid]["flops"], failed=error is not None)
+
+            if view:
+                with view:
+                    runner.execute(tasks, run_fn, on_done)
+            else:
                 runner.execute(tasks, run_fn, on_done)
-        else:
-            runner.execute(tasks, run_fn, on_done)
-        outcome.wall_seconds = time.perf_counter() - started
-        outcome.status = store.status()
-        return outcome
-    finally:
-        if previous is None:
-            os.environ.pop(_SPAWN_PROBE, None)
-        else:
-            os.environ[_SPAWN_PROBE] = previous
-        marker.unlink(missing_ok=True)
-        store.unlock()
+            outcome.wall_seconds = time.perf_counter() - started
+            outcome.status = store.status()
+            return outcome
+        finally:
+            if previous is None:
+                os.environ.pop(_SPAWN_PROBE, None)
+            else:
+                os.environ[_SPAWN_PROBE] = previous
+            marker.unlink(missing_ok=True)
 
 
 class _Progress:

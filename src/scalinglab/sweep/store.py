@@ -32,13 +32,27 @@ import math
 import os
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scalinglab.errors import ScalingLabError
-
-RECORD_FORMAT = "scalinglab.run/1"
-DESIGN_FORMAT = "scalinglab.sweep/1"
+from scalinglab.io.sweep_folder import (
+    CURVES_TABLE,
+    DESIGN_FILE,
+    DESIGN_FORMAT,
+    FAILURES_DIR,
+    LOCK_FILE,
+    RECORD_FORMAT,
+    RECORDS_DIR,
+    RUNS_DIR,
+    RUNS_TABLE,
+    CorruptFileError,
+    canonical_json,
+    read_design,
+    read_parquet,
+    unseal,
+)
 
 #: Config fields that say *how* a run is executed, not *what* it computes; they do not enter the
 #: run ID, so the same run on a machine with more cores (or checkpointing more often) is the same run.
@@ -46,11 +60,6 @@ EXECUTION_FIELDS = ("threads", "checkpoint_every")
 
 
 # ----- hashing and atomic files ---------------------------------------------------------------
-def canonical_json(obj) -> str:
-    """JSON with sorted keys and no whitespace: the bytes that IDs and seals are computed over."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
 def run_id(config: dict) -> str:
     """The ID of a run: 16 hex digits of SHA-256 over its config without execution-only fields.
 
@@ -95,32 +104,12 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def seal(payload: dict, kind: str) -> bytes:
-    """Wrap ``payload`` with its format name and SHA-256, as the bytes of a JSON file."""
+    """Wrap ``payload`` with its format name and SHA-256, as the bytes of a JSON file (read back
+    by :func:`scalinglab.io.sweep_folder.unseal`)."""
     body = canonical_json(payload)
     envelope = {"format": kind, "sha256": hashlib.sha256(body.encode()).hexdigest(),
                 "payload": payload}
     return (json.dumps(envelope, sort_keys=True, indent=1, allow_nan=False) + "\n").encode()
-
-
-class CorruptFileError(ScalingLabError):
-    """A store file that is truncated, not JSON, or whose content does not match its seal."""
-
-
-def unseal(path: Path, kind: str) -> dict:
-    """Read a sealed file written by :func:`seal`, or raise :class:`CorruptFileError`."""
-    path = Path(path)
-    try:
-        envelope = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptFileError(f"{path}: not a complete JSON file ({exc.__class__.__name__}); "
-                               "it was probably cut short by a crash") from exc
-    if not isinstance(envelope, dict) or envelope.get("format") != kind:
-        raise CorruptFileError(f"{path}: not a {kind} file")
-    payload = envelope.get("payload")
-    digest = hashlib.sha256(canonical_json(payload).encode()).hexdigest()
-    if digest != envelope.get("sha256"):
-        raise CorruptFileError(f"{path}: content does not match its SHA-256 seal")
-    return payload
 
 
 # ----- the store ------------------------------------------------------------------------------
@@ -168,64 +157,68 @@ class RunStore:
 
     def __init__(self, directory):
         self.directory = Path(directory)
-        self._lock_handle = None
 
     # paths
     @property
     def design_path(self) -> Path:
-        return self.directory / "sweep.json"
+        return self.directory / DESIGN_FILE
 
     @property
     def records_dir(self) -> Path:
-        return self.directory / "records"
+        return self.directory / RECORDS_DIR
 
     @property
     def failures_dir(self) -> Path:
-        return self.directory / "failures"
+        return self.directory / FAILURES_DIR
 
     @property
     def table_path(self) -> Path:
-        return self.directory / "runs.parquet"
+        return self.directory / RUNS_TABLE
 
     @property
     def curves_path(self) -> Path:
-        return self.directory / "curves.parquet"
+        return self.directory / CURVES_TABLE
 
     def run_dir(self, rid: str) -> Path:
-        return self.directory / "runs" / rid
+        return self.directory / RUNS_DIR / rid
 
     # ----- locking: one sweep per folder ------------------------------------------------------
-    def lock(self) -> None:
-        """Take the folder's exclusive lock or raise ScalingLabError if another sweep holds it.
+    @contextmanager
+    def lock(self):
+        """Hold the folder's exclusive lock for the ``with`` block, or raise ScalingLabError if
+        another sweep holds it::
+
+            with store.lock():
+                store.rebuild_tables()
 
         ``flock`` is released by the kernel when its holder dies, even by SIGKILL, so a crashed
-        sweep never leaves a stale lock behind.
+        sweep never leaves a stale lock behind; leaving the block releases it.
         """
-        import fcntl
+        import fcntl  # POSIX only: imported where the lock is taken
 
         self._check_not_a_file()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            handle = open(self.directory / ".lock", "a+")
+            handle = open(self.directory / LOCK_FILE, "a+")
         except OSError as exc:  # a file in the way, a read-only or missing mount: a user mistake
             raise ScalingLabError(f"{self.directory}: cannot use it as the sweep folder "
                                   f"({exc.strerror or exc})") from None
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
+        with handle:  # closing the file releases the flock
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise ScalingLabError(
+                    f"{self.directory} is in use by another running sweep (pid {holder}); "
+                    "wait for it or choose another folder (--out)"
+                ) from exc
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
-            raise ScalingLabError(
-                f"{self.directory} is in use by another running sweep (pid {holder}); "
-                "wait for it or choose another folder (--out)"
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock_handle = handle
-        self._remove_temporaries()
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            self._remove_temporaries()
+            yield self
 
     def _check_not_a_file(self) -> None:
         if self.directory.exists() and not self.directory.is_dir():
@@ -238,17 +231,10 @@ class RunStore:
                 for tmp in folder.glob(".*.tmp-*"):
                     tmp.unlink(missing_ok=True)
 
-    def unlock(self) -> None:
-        if self._lock_handle is not None:
-            self._lock_handle.close()  # closing the file releases the flock
-            self._lock_handle = None
-
     # ----- the design -------------------------------------------------------------------------
     def read_design(self) -> dict | None:
         """The sealed design in ``sweep.json``, or None when the folder has none yet."""
-        if not self.design_path.exists():
-            return None
-        return unseal(self.design_path, DESIGN_FORMAT)
+        return read_design(self.directory)
 
     def check_design(self, design: dict) -> bool:
         """Whether the folder already holds ``design``; writes nothing (``--dry-run`` uses it).
@@ -432,11 +418,11 @@ class RunStore:
             tables are replaced atomically; it means the file was altered). :meth:`rebuild_tables`
             recreates it from the records.
         """
-        return _read_parquet(self.table_path)
+        return read_parquet(self.table_path)
 
     def curves(self):
         """Every eval point of every finished run as a DataFrame (run_id, step, tokens, flops, loss)."""
-        return _read_parquet(self.curves_path)
+        return read_parquet(self.curves_path)
 
 
 def _order(record: dict):
@@ -452,7 +438,7 @@ def _columns(rows: list[dict]) -> list[str]:
     return columns or list(TABLE_HEAD)
 
 
-#: The leading columns of ``runs.parquet``; they follow the schema of :mod:`scalinglab.runs`.
+#: The leading columns of ``runs.parquet``; they follow the schema of :mod:`scalinglab.io.runtable`.
 TABLE_HEAD = ("run_id", "group", "budget", "params", "non_embedding_params", "tokens", "flops",
               "loss", "best_loss", "bits_per_byte", "wall_seconds", "tokens_per_s",
               "achieved_flops_per_s", "mfu", "steps", "attempts")
@@ -502,18 +488,3 @@ def _write_parquet(frame, path: Path) -> None:
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
-
-
-def _read_parquet(path: Path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if not Path(path).exists():
-        raise ScalingLabError(f"{path}: no such run table (has the sweep finished any run?)")
-    try:
-        return pq.read_table(path).to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise CorruptFileError(
-            f"{path}: damaged Parquet file ({exc}); rebuild it from the records with "
-            "`scalinglab sweep status DIR --rebuild`"
-        ) from exc

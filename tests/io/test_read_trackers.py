@@ -1,4 +1,4 @@
-"""Runs written with the trackers' own libraries (offline) read back into the run table.
+"""Runs written with the trackers' own libraries (offline) read back into a RunTable.
 
 Each tracker gets the same 12 runs: 4 model sizes × 3 token budgets, a 5-step loss curve each,
 whose final loss is the Chinchilla law (Hoffmann et al. 2022, Eq. 10 constants, via the
@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.trackers import (
+from scalinglab.io import (
+    RunTable,
     detect_tracker,
     read_mlflow,
+    read_runs,
     read_tensorboard,
     read_tracker,
     read_wandb_csv,
@@ -53,6 +55,7 @@ def _expected():
 
 
 def _check(tracked, rel):
+    assert isinstance(tracked, RunTable) and len(tracked) == len(RUNS)
     got = tracked.runs.sort_values("run_id").reset_index(drop=True)
     want = _expected()
     assert list(got["run_id"]) == list(want["run_id"])
@@ -65,6 +68,7 @@ def _check(tracked, rel):
         assert list(c["step"]) == list(STEPS)
         np.testing.assert_allclose(c["loss"], run["curve"], rtol=rel)
         np.testing.assert_allclose(c["tokens"], [run["tokens"] * s / STEPS[-1] for s in STEPS], rtol=rel)
+        assert (c["params"] == got.set_index("run_id").loc[run["run_id"], "params"]).all()
 
 
 # ----------------------------------------------------------------------------- TensorBoard
@@ -93,11 +97,15 @@ def test_tensorboard_params_as_scalar(tmp_path):
     _write_tensorboard(tmp_path, hparams=False)
     tracked = read_tracker(tmp_path)
     _check(tracked, rel=2e-7)
-    # The long form (what read_runs gives for a CSV of curves): 5 rows per run, last row = the run.
-    table = tracked.as_table()
+    # The curves are a runs table in the long form: 5 rows per run, last row = the run.
+    table = tracked.curves
     assert len(table) == 5 * len(RUNS) and list(table.columns[:4]) == ["params", "tokens", "flops", "loss"]
     last = table.sort_values("step").groupby("run_id").tail(1).set_index("run_id").sort_index()
     np.testing.assert_allclose(last["loss"], _expected().set_index("run_id")["loss"], rtol=2e-7)
+    # read_runs gives the same RunTable, naming the tracker
+    via = read_runs(tmp_path)
+    assert via.source.endswith("(tensorboard)") and len(via) == len(RUNS)
+    _check(via, rel=2e-7)
 
 
 def test_tensorboard_empty_and_malformed_files_are_named(tmp_path):
@@ -146,12 +154,14 @@ def test_mlflow_file_store_roundtrip(tmp_path, monkeypatch):
     _check(read_mlflow(store), rel=1e-12)
     _check(read_mlflow(store.as_uri(), experiment="scaling"), rel=1e-12)
     assert detect_tracker(store) == "mlflow"
+    _check(read_runs(store), rel=1e-12)
 
 
 def test_mlflow_sqlite_uri_roundtrip(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     _write_mlflow(uri)
     _check(read_tracker(uri), rel=1e-12)
+    _check(read_runs(uri), rel=1e-12)
 
 
 def test_mlflow_bad_store_named(tmp_path):
@@ -195,6 +205,9 @@ def test_wandb_csv_export_roundtrip(tmp_path):
     # Without the chart export each run is its final point only.
     alone = read_tracker(tmp_path / "runs.csv")
     assert len(alone.curves) == len(RUNS) and set(alone.curves["step"]) == {STEPS[-1]}
+    via = read_runs(tmp_path / "runs.csv")  # detected as a W&B export, not a plain runs CSV
+    assert via.source.endswith("(wandb-csv)") and len(via) == len(RUNS)
+    assert "crashed-run" not in set(via.runs["run_id"])
 
 
 def test_wandb_csv_errors_name_the_file(tmp_path):
@@ -229,6 +242,7 @@ def test_wandb_offline_roundtrip(tmp_path):
     _write_wandb_offline(tmp_path / "wandb")
     _check(read_wandb_offline(tmp_path / "wandb"), rel=1e-12)
     assert detect_tracker(tmp_path / "wandb") == "wandb-offline"
+    _check(read_runs(tmp_path / "wandb"), rel=1e-12)
 
 
 def test_wandb_offline_malformed_history_named(tmp_path):
@@ -245,7 +259,6 @@ def test_wandb_offline_malformed_history_named(tmp_path):
 def test_same_fit_as_the_equivalent_csv(tmp_path, monkeypatch):
     """The issue's acceptance check: TensorBoard, MLflow and a W&B CSV export fit like the CSV."""
     from scalinglab.fit.parametric import ChinchillaFit
-    from scalinglab.runs import read_runs
 
     csv = tmp_path / "runs.csv"
     _expected().to_csv(csv, index=False)
@@ -257,7 +270,7 @@ def test_same_fit_as_the_equivalent_csv(tmp_path, monkeypatch):
     def fit(table):
         return ChinchillaFit().fit(table).law_
 
-    reference = fit(read_runs(csv))
+    reference = fit(read_runs(csv).runs)
     for source in (read_tensorboard(tmp_path / "tb"), read_mlflow(tmp_path / "mlruns"),
                    read_wandb_csv(tmp_path / "wandb.csv")):
         law = fit(source.runs)

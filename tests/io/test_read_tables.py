@@ -1,4 +1,5 @@
-"""Reading run tables: formats, column mapping, derived columns, line-numbered errors."""
+"""Reading run tables (CSV, TSV, Parquet, JSONL, JSON, DataFrames): formats, column mapping, derived
+columns, line-numbered errors, loss curves split into runs and curves."""
 
 import json
 
@@ -7,14 +8,17 @@ import pandas as pd
 import pytest
 
 from scalinglab.errors import ScalingLabError
-from scalinglab.runs import drop_highest_loss, read_runs, validate_runs
+from scalinglab.io import RunTable, drop_highest_loss, read_runs, validate_runs
+from standins import write_wandb_offline
 
 
 def test_epoch_csv_loads_and_outlier_rule(chinchilla_fig4_csv):
     # TEST_VECTORS F1 / FITTING §1: 245 rows; the 5 largest losses 3.447, 3.766, 3.794, 4.665, 5.006
     # are dropped -> 240; D = C/(6N) spans 2.45e8 … 3.18e11.
-    df = read_runs(chinchilla_fig4_csv)  # "Model Size", "Training FLOP", "loss" recognised by name
-    assert len(df) == 245
+    table = read_runs(chinchilla_fig4_csv)  # "Model Size", "Training FLOP", "loss" recognised by name
+    assert isinstance(table, RunTable) and table.curves is None and table.notes == ()
+    df = table.runs
+    assert len(table) == len(df) == 245
     assert list(df.columns[:4]) == ["params", "tokens", "flops", "loss"]
     assert df["tokens"].min() == pytest.approx(2.45e8, rel=2e-3)
     assert df["tokens"].max() == pytest.approx(3.18e11, rel=2e-3)
@@ -24,12 +28,15 @@ def test_epoch_csv_loads_and_outlier_rule(chinchilla_fig4_csv):
     np.testing.assert_allclose(dropped, [3.447, 3.766, 3.794, 4.665, 5.006], atol=1e-3)
     assert kept["loss"].max() < 3.447
     assert len(kept.attrs["dropped"]) == 5 and "line 2:" in kept.attrs["dropped"][0]
+    # a RunTable is dropped from likewise, its notes saying which lines
+    kept_table = drop_highest_loss(table, 5)
+    assert len(kept_table) == 240 and len(kept_table.notes) == 5 and "line 2:" in kept_table.notes[0]
 
 
 def test_explicit_columns_and_tokens_from_flops(tmp_path):
     path = tmp_path / "runs.csv"
     path.write_text("size,compute,val\n1e8,6e17,3.5\n4e8,2.4e18,3.1\n")
-    df = read_runs(path, params_col="size", flops_col="compute", loss_col="val")
+    df = read_runs(path, params_col="size", flops_col="compute", loss_col="val").runs
     # tokens = C / (6 N): 6e17 / 6e8 = 1e9
     np.testing.assert_allclose(df["tokens"], [1e9, 1e9])
     with pytest.raises(ScalingLabError, match="'nope'"):
@@ -43,7 +50,7 @@ def test_flops_from_tokens_parquet_and_jsonl_agree(tmp_path):
     frame.to_parquet(pq)
     jl = tmp_path / "runs.jsonl"
     jl.write_text("\n".join(json.dumps(r) for r in frame.to_dict(orient="records")) + "\n")
-    a, b = read_runs(pq), read_runs(jl)
+    a, b = read_runs(pq).runs, read_runs(jl).runs
     for df in (a, b):
         np.testing.assert_allclose(df["flops"], 6 * frame["params"] * frame["tokens"])
         assert list(df["run_id"]) == ["a", "b", "c"]
@@ -58,7 +65,8 @@ def test_bad_rows_reported_by_line(tmp_path):
     assert "3 invalid" in msg and "line 3" in msg and "line 4" in msg and "line 5" in msg
     assert "params = -5 is not positive" in msg and "tokens missing" in msg and "not finite" in msg
     kept = read_runs(path, on_invalid="drop")
-    assert len(kept) == 1 and len(kept.attrs["dropped"]) == 3 and kept.attrs["line"] == [2]
+    assert len(kept) == 1 and len(kept.notes) == 3 and kept.runs.attrs["line"] == [2]
+    assert "line 3: params = -5 is not positive" in kept.notes[0]
 
 
 def test_jsonl_errors_name_the_line(tmp_path):
@@ -128,33 +136,30 @@ def test_integer_steps_from_jsonl(tmp_path):
     path = tmp_path / "curves.jsonl"
     path.write_text("".join(json.dumps({"run": "a", "N": 1e6, "D": d, "loss": loss, "step": s}) + "\n"
                             for s, d, loss in ((10, 1e6, 3.1), (20, 2e6, 3.0))))
-    df = read_runs(path)
+    table = read_runs(path)
+    df = table.curves
     assert list(df["step"]) == [10, 20] and list(df["tokens"]) == [1e6, 2e6]
-
-
-def _wandb_offline(root, runs):
-    """W&B offline-run folders (files/config.yaml + files/wandb-history.jsonl), no wandb needed."""
-    for i, (n, d, losses) in enumerate(runs):
-        files = root / f"offline-run-20240101_00000{i}-run{i}" / "files"
-        files.mkdir(parents=True)
-        files.joinpath("config.yaml").write_text(f"params:\n  value: {n}\ntokens:\n  value: {d}\n")
-        steps = np.linspace(0, 100, len(losses)).astype(int)
-        files.joinpath("wandb-history.jsonl").write_text(
-            "".join(json.dumps({"_step": int(s), "loss": v}) + "\n" for s, v in zip(steps, losses, strict=True)))
+    assert len(table) == 1 and table.runs["step"].tolist() == [20]
 
 
 def test_read_runs_takes_a_tracker_store(tmp_path):
     # A W&B offline-run dir: read as loss curves, the step-0 evaluation (0 tokens) left out.
     runs = [(1e6, 2e7, [5.0, 3.5, 3.1]), (4e6, 8e7, [5.0, 3.2, 2.7]), (1.6e7, 3.2e8, [5.0, 3.0, 2.4])]
-    _wandb_offline(tmp_path / "wandb", runs)
-    df = read_runs(tmp_path / "wandb")
-    assert "wandb-offline" in df.attrs["source"]
-    assert len(df) == 6 and df["run_id"].nunique() == 3  # 2 logged points per run after step 0
-    last = df.sort_values("tokens").groupby("run_id").tail(1).sort_values("params")
+    write_wandb_offline(tmp_path / "wandb", runs)
+    table = read_runs(tmp_path / "wandb")
+    assert "wandb-offline" in table.source and "wandb-offline" in table.runs.attrs["source"]
+    curves = table.curves
+    assert len(curves) == 6 and curves["run_id"].nunique() == 3  # 2 logged points per run after step 0
+    assert sum("step 0 with no tokens seen" in n for n in table.notes) == 3
+    assert len(table) == 3
+    last = table.runs.sort_values("params")
     np.testing.assert_allclose(last["params"], [1e6, 4e6, 1.6e7])
     np.testing.assert_allclose(last["tokens"], [2e7, 8e7, 3.2e8])
     np.testing.assert_allclose(last["loss"], [3.1, 2.7, 2.4])
     np.testing.assert_allclose(last["flops"], 6 * last["params"] * last["tokens"])
+    # the curves' last points are the runs
+    tail = curves.sort_values("tokens").groupby("run_id").tail(1).sort_values("params")
+    np.testing.assert_allclose(tail["loss"], [3.1, 2.7, 2.4])
 
 
 def test_read_runs_takes_a_sweep_folder_and_rejects_other_folders(tmp_path):
@@ -163,8 +168,12 @@ def test_read_runs_takes_a_sweep_folder_and_rejects_other_folders(tmp_path):
     pd.DataFrame({"run_id": ["a", "b"], "params": [1e6, 2e6], "tokens": [2e7, 4e7],
                   "flops": [1.2e14, 4.8e14], "loss": [3.0, 2.8], "wall_seconds": [1.0, 2.0]}
                  ).to_parquet(sweep / "runs.parquet")
-    df = read_runs(sweep)
-    assert list(df["loss"]) == [3.0, 2.8] and df.attrs["source"].endswith("runs.parquet")
+    table = read_runs(sweep)
+    assert list(table.runs["loss"]) == [3.0, 2.8] and table.source.endswith("runs.parquet")
+    assert list(table.runs["wall_seconds"]) == [1.0, 2.0]  # the store's other columns are kept
+    assert table.curves is None  # no curves.parquet
+    with pytest.raises(ScalingLabError, match="no curves.parquet"):
+        read_runs(sweep, curves=True)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ScalingLabError, match="is a folder but not a TensorBoard log dir"):
         read_runs(tmp_path / "empty")
@@ -174,12 +183,12 @@ def test_plain_files_do_not_import_the_trackers():
     import subprocess
     import sys
 
-    code = ("import sys, tempfile, pathlib; from scalinglab.runs import read_runs; "
+    code = ("import sys, tempfile, pathlib; from scalinglab.io import read_runs; "
             "p = pathlib.Path(tempfile.mkdtemp()) / 'r.jsonl'; "
             "p.write_text('{\"N\": 1e6, \"D\": 1e7, \"loss\": 3}\\n'); read_runs(p); "
-            "print('scalinglab.trackers' in sys.modules)")
+            "print(sorted(m for m in ('tensorboard', 'mlflow', 'yaml', 'scalinglab.sweep') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
 
 
 def test_step_zero_evaluations_are_skipped_and_listed(tmp_path):
@@ -187,10 +196,15 @@ def test_step_zero_evaluations_are_skipped_and_listed(tmp_path):
     path.write_text("run_id,params,tokens,loss,step\n"
                     "a,1e6,0,5.5,0\n" "a,1e6,1e7,3.0,10\n" "a,1e6,2e7,2.9,20\n"
                     "b,4e6,0,5.5,0\n" "b,4e6,1e7,2.8,10\n")
-    df = read_runs(path)
+    table = read_runs(path)
+    df = table.curves
     assert list(df["tokens"]) == [1e7, 2e7, 1e7] and list(df["step"]) == [10, 20, 10]
     assert df.attrs["line"] == [3, 4, 6]
-    assert len(df.attrs["dropped"]) == 2 and "line 2: step 0 with no tokens seen" in df.attrs["dropped"][0]
+    dropped = [n for n in table.notes if "step 0" in n]
+    assert len(dropped) == 2 and "line 2: step 0 with no tokens seen" in dropped[0]
+    # the runs are the last rows of the curves: a at step 20 (line 4), b at step 10 (line 6)
+    assert list(table.runs["step"]) == [20, 10] and table.runs.attrs["line"] == [4, 6]
+    assert "used the final row of each of 2 runs" in table.notes[-1]
     # zero tokens at a later step is still an error
     path.write_text("run_id,params,tokens,loss,step\na,1e6,0,5.5,5\na,1e6,1e7,3.0,10\n")
     with pytest.raises(ScalingLabError, match="line 2: tokens = 0 is not positive"):

@@ -51,7 +51,8 @@ class PowerLawFit(Estimator):
     positive y over x (e.g. N_opt over C). ``predict(x)`` returns y (a loss for a loss law).
 
     Fitted attributes: ``exponent_`` (s), ``coefficient_`` (k), ``exponent_se_``,
-    ``log_coefficient_se_`` (natural log), ``n_points_``, ``rmse_log_`` (RMS residual of ln y).
+    ``log_coefficient_se_`` (natural log), ``n_points_``, ``rmse_log_`` (RMS residual of ln y),
+    ``variable_`` (the column fitted, None for arrays), ``flags_`` (always empty).
     """
 
     one_variable = True
@@ -60,6 +61,7 @@ class PowerLawFit(Estimator):
         """Fit to a runs table (``variable=`` names x, y is ``loss``) or to ``x=`` and ``y=``; returns ``self``."""
         x, y, self.variable_ = one_variable(runs, variable=variable, x=x, y=y)
         x, y = _xy(x, y)
+        self.flags_ = []  # least squares in log space always has an answer; nothing to flag
         if x.size < 2:
             raise ScalingLabError(f"a power law needs at least 2 points, got {x.size}")
         if np.unique(x).size < 2:
@@ -115,7 +117,8 @@ class PowerLawFit(Estimator):
     def as_dict(self) -> dict:
         require_fitted(self, "exponent_")
         return {"exponent": self.exponent_, "coefficient": self.coefficient_,
-                "exponent_se": self.exponent_se_, "n_points": self.n_points_, "rmse_log": self.rmse_log_}
+                "exponent_se": self.exponent_se_, "n_points": self.n_points_, "rmse_log": self.rmse_log_,
+                "flags": list(self.flags_)}
 
 
 @dataclass

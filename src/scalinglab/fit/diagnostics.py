@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
+import scalinglab.fit.huber as H
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import huber as H
 
 #: Range of the allocation exponent a = β/(α+β) (N_opt ∝ C^a) outside of which a fit is flagged:
 #: published estimates run from 0.46-0.51 (Hoffmann, Besiroglu) to 0.73 (Kaplan); a below 0.25 or

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+import scalinglab.fit.huber as H
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import huber as H
 from scalinglab.fit._base import Estimator
 from scalinglab.fit._checks import require_fitted
 from scalinglab.fit._data import predict_inputs, runs_arrays

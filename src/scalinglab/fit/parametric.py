@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+import scalinglab.fit.diagnostics as diag
+import scalinglab.fit.huber as H
+import scalinglab.fit.solver as solver
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import diagnostics as diag
-from scalinglab.fit import huber as H
-from scalinglab.fit import solver
 from scalinglab.fit._base import Estimator
 from scalinglab.fit._checks import require_fitted
 from scalinglab.fit._data import check_positive, columns, numeric, predict_inputs

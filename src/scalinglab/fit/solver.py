@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+import scalinglab.fit.huber as H
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import huber as H
 from scalinglab.laws.chinchilla import ParametricLaw
 
 #: Hoffmann et al. 2022, App. D.2 [P]: the initialisation grid, 5·5·5·6·6 = 4,500 starts.

@@ -126,10 +126,10 @@ def main():
         idx = draw_indices(len(df), m, seed=1)
         n, d, y = (df[c].to_numpy() for c in ("params", "tokens", "loss"))
         t0 = time.perf_counter()
-        warm = [ChinchillaFit().fit(n[i], d[i], y[i], start=fit.law_).law_ for i in idx]
+        warm = [ChinchillaFit().fit(params=n[i], tokens=d[i], loss=y[i], start=fit.law_).law_ for i in idx]
         t_warm = time.perf_counter() - t0
         t0 = time.perf_counter()
-        grid = [ChinchillaFit().fit(n[i], d[i], y[i]).law_ for i in idx]
+        grid = [ChinchillaFit().fit(params=n[i], tokens=d[i], loss=y[i]).law_ for i in idx]
         t_grid = time.perf_counter() - t0
         print(f"warm vs grid refits of the same {m} resamples (1 process): warm {t_warm:.2f} s, grid {t_grid:.2f} s")
         for k in ("E", "A", "B", "alpha", "beta"):

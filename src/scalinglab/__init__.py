@@ -28,7 +28,11 @@ _LAZY = {
     "ChinchillaFit": "scalinglab.fit.parametric",
     "IsoFLOPFit": "scalinglab.fit.isoflop",
     "EnvelopeFit": "scalinglab.fit.envelope",
-    "SaturatingPowerLaw": "scalinglab.fit.powerlaw",
+    "KaplanFit": "scalinglab.fit.kaplan",
+    "PowerLawFit": "scalinglab.fit.powerlaw",
+    "SaturatingPowerLawFit": "scalinglab.fit.powerlaw",
+    "fit_small_sweep": "scalinglab.fit.parametric",
+    "bootstrap": "scalinglab.fit.bootstrap",
     "extrapolation_check": "scalinglab.fit.validate",
     # measuring (torch and ray load only when these are called). The training loop itself is
     # ``scalinglab.train.train``: a top-level ``train`` would be shadowed by the subpackage.

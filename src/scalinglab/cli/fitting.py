@@ -66,8 +66,7 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload.update(est.as_dict())
         payload["method"] = "Approach 1: envelope of minimal loss per FLOP over loss curves (Hoffmann 2022 §3.1)"
         if budget is not None:
-            n_opt, d_opt = est.predict(budget)
-            payload["optimum"] = {"flops": budget, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt}
+            payload["optimum"] = est.optimum(budget).as_dict()
     elif approach == 2:
         from scalinglab.fit.isoflop import IsoFLOPFit
 
@@ -75,8 +74,7 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload.update(est.as_dict())
         payload["method"] = "Approach 2: IsoFLOP parabolas in log N, then power laws (Hoffmann 2022 §3.2)"
         if budget is not None:
-            n_opt, d_opt = est.predict(budget)
-            payload["optimum"] = {"flops": budget, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt}
+            payload["optimum"] = est.optimum(budget).as_dict()
     elif form == "chinchilla":
         from scalinglab.fit.parametric import ChinchillaFit, fit_small_sweep
 
@@ -86,7 +84,7 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload.update(est.as_dict())
         payload["method"] = ("Approach 3: " + est.law_.source)
         if budget is not None:
-            best = est.law_.optimum(budget)
+            best = est.optimum(budget)
             payload["optimum"] = best.as_dict()
             # How far the allocation lies beyond the runs that were fitted, per quantity.
             payload["optimum"]["extrapolation"] = est.law_.fitted_range.notes(best.params, best.tokens)
@@ -102,9 +100,9 @@ def fit_payload(path: str, *, form: str = "chinchilla", approach: int = 3, estim
         payload.update(est.as_dict())
         payload["method"] = "Kaplan 2020 Eq. 1.5 L(N, D), summed Huber on log loss"
     else:
-        from scalinglab.fit.powerlaw import SaturatingPowerLaw
+        from scalinglab.fit.powerlaw import SaturatingPowerLawFit
 
-        est = SaturatingPowerLaw().fit(df[variable].to_numpy(float), df["loss"].to_numpy(float))
+        est = SaturatingPowerLawFit().fit(df, variable=variable)
         payload.update(est.as_dict())
         payload["variable"] = variable
         payload["method"] = f"L = E + (X0/X)^alpha over {variable}, least squares on loss"

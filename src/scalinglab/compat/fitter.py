@@ -2,7 +2,7 @@
 
 The seed calls ``MasterFitter(ns, ls).fit()`` and reads ``.alpha`` and ``.l_inf`` (the irreducible
 loss) and ``.predict(n)`` for L(N) = L_inf + (N_c/N)^alpha. This façade keeps those names and
-delegates to :class:`scalinglab.fit.powerlaw.SaturatingPowerLaw` (least squares on the loss by
+delegates to :class:`scalinglab.fit.powerlaw.SaturatingPowerLawFit` (least squares on the loss by
 variable projection). ``.nc`` is the fitted scale N_c, ``.flags`` lists anything suspicious (an
 exponent at its search bound, no saturation), and ``.law`` is the underlying estimator.
 """
@@ -10,7 +10,7 @@ exponent at its search bound, no saturation), and ``.law`` is the underlying est
 from __future__ import annotations
 
 from scalinglab.core.numbers import positive
-from scalinglab.fit.powerlaw import SaturatingPowerLaw
+from scalinglab.fit.powerlaw import SaturatingPowerLawFit
 
 
 class MasterFitter:
@@ -29,11 +29,11 @@ class MasterFitter:
         # NaN here is a ScalingLabError naming the argument, not numpy's ValueError.
         self.ns = positive(ns, "ns")
         self.ls = positive(ls, "ls")
-        self.law = SaturatingPowerLaw()
+        self.law = SaturatingPowerLawFit()
 
     def fit(self) -> MasterFitter:
         """Fit the law; returns ``self`` (sets ``alpha``, ``l_inf``, ``nc``, ``flags``)."""
-        self.law.fit(self.ns, self.ls)
+        self.law.fit(x=self.ns, y=self.ls)
         self.alpha = self.law.alpha_
         self.l_inf = self.law.E_
         self.nc = self.law.X0_

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from scalinglab.errors import ScalingLabError
 
 

@@ -1,6 +1,13 @@
-"""Bootstrap confidence intervals for a fitted scaling law (resampling runs with replacement).
+"""Bootstrap confidence intervals for any fitted estimator (resampling runs with replacement).
 
-Protocol (Besiroglu et al. 2024, Epoch ``data_analysis.ipynb`` cell 21; ``FITTING.md`` §5): draw
+:func:`bootstrap` takes any estimator of :mod:`scalinglab.fit` that keeps the columns it fitted
+(``data_``) and says what to summarise (``quantities(compute=None)``, a dict of numbers); it refits
+``clone()`` on each resample of those columns and imports no estimator module (the estimators
+import it). Optional parts of the protocol: ``converged_`` (a refit that did not converge is
+counted as failed), ``n_parameters()`` (a resample needs more distinct runs than this) and
+``warm_start()`` (the ``start=`` of a warm-started refit, for ``start="warm"``).
+
+For ``ChinchillaFit`` (Besiroglu et al. 2024, Epoch ``data_analysis.ipynb`` cell 21): draw
 ``n_resamples`` sets of run indices with replacement, refit each, and report percentile intervals of
 E, A, B, α, β, the allocation exponents a = β/(α+β), b = α/(α+β) and, at a user budget C, of the
 compute-optimal N_opt, D_opt and tokens per parameter.
@@ -15,12 +22,16 @@ are drawn up front from one seeded generator, so results do not depend on the nu
 
 from __future__ import annotations
 
-import math
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from scalinglab.core.numbers import positive_float
 from scalinglab.errors import ScalingLabError
+from scalinglab.fit._data import columns, numeric
+from scalinglab.fit.huber import single_threaded_blas
 
 #: Quantities summarised for a Chinchilla-form fit.
 LAW_KEYS = ("E", "A", "B", "alpha", "beta", "a", "b")
@@ -124,51 +135,43 @@ class BootstrapResult:
         }
 
 
-def _quantities(law, compute):
-    out = {"E": law.E, "A": law.A, "B": law.B, "alpha": law.alpha, "beta": law.beta, "a": law.a, "b": law.b}
-    if compute is not None:
-        alloc = law.optimum(compute)
-        out.update(params_opt=alloc.params, tokens_opt=alloc.tokens, tokens_per_param=alloc.tokens_per_param)
-    return out
-
-
 def _fit_chunk(args):
     """Worker: refit ``estimator`` on each index set; return (quantities or None, message) pairs."""
-    from scalinglab.fit.huber import single_threaded_blas
-
-    estimator, n, d, y, index_sets, start, compute = args
-    out = []
+    estimator, data, index_sets, start, compute = args
     with single_threaded_blas():
-        return _fit_all(estimator, n, d, y, index_sets, start, compute, out)
+        return _fit_all(estimator, data, index_sets, start, compute)
 
 
-def _min_unique(estimator) -> int:
+def _min_unique(estimator) -> int | None:
     """Distinct runs a resample needs: more than the fit's free parameters, as ``fit`` demands."""
-    return estimator._n_parameters() + 1
+    count = getattr(estimator, "n_parameters", None)
+    return None if count is None else count() + 1
 
 
-def _fit_all(estimator, n, d, y, index_sets, start, compute, out):
+def _fit_all(estimator, data, index_sets, start, compute):
     need = _min_unique(estimator)
+    extra = {} if start is None else {"start": start}
+    out = []
     for idx in index_sets:
         # Duplicates pass fit()'s row count but carry no information: a resample of 7 runs with
         # only 4 distinct ones would "determine" 5 parameters. Refused, counted as failed.
         distinct = np.unique(idx).size
-        if distinct < need:
+        if need is not None and distinct < need:
             out.append((None, f"resample has {distinct} distinct runs, fewer than the {need} needed; not refitted"))
             continue
         est = estimator.clone()
         try:
-            est.fit(n[idx], d[idx], y[idx], start=start)
+            est.fit({name: values[idx] for name, values in data.items()}, **extra)
         except ScalingLabError as exc:  # includes a refit whose every start ran away (diverged)
             out.append((None, str(exc)))
             continue
-        if not est.converged_:
+        if not getattr(est, "converged_", True):
             out.append((None, "; ".join(est.flags_) or "not converged"))
             continue
         # A converged but degenerate refit (E -> 0, a vanishing term) stays in the sample: dropping
         # it would make the intervals look narrower than the runs allow.
         try:
-            out.append((_quantities(est.law_, compute), ""))
+            out.append((est.quantities(compute), ""))
         except ScalingLabError as exc:  # e.g. a refit with A -> 0 has no finite optimum at the budget
             out.append((None, f"degenerate refit: {exc}"))
     return out
@@ -189,59 +192,63 @@ def draw_indices(n_points: int, n_resamples: int, seed: int, rng: str = "numpy")
     raise ScalingLabError(f"rng must be 'numpy' or 'legacy', got {rng!r}")
 
 
-def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, workers: int = 2,
+def bootstrap(estimator, runs=None, n_resamples: int = 1000, *, seed: int = 0, workers: int = 2,
               compute: float | None = None, start="warm", rng: str = "numpy") -> BootstrapResult:
-    """Percentile bootstrap of a Chinchilla-form estimator over the runs.
+    """Percentile bootstrap of an estimator over the runs.
 
     Parameters
     ----------
-    estimator : ChinchillaFit
-        Settings to refit with (fitted or not; a fitted one supplies the warm start).
-    runs : DataFrame with ``params``, ``tokens``, ``loss`` (or a tuple of three arrays)
+    estimator : an estimator instance with ``clone()``, ``fit()``, ``data_`` and ``quantities()``
+        Settings to refit with (fitted or not; a fitted one supplies the warm start), e.g.
+        ``ChinchillaFit()``, ``KaplanFit()``, ``SaturatingPowerLawFit()``.
+    runs : runs table (DataFrame, mapping of arrays or run table), optional
+        The runs to resample; None: the runs the (fitted) estimator was fitted on. Only the
+        columns it fitted (the keys of its ``data_``) are resampled.
     n_resamples : int
     seed : int
     workers : int
         Processes; 1 runs in this process.
     compute : float, optional
-        Budget in FLOPs (C = 6ND) at which to summarise N_opt, D_opt and tokens per parameter.
+        Budget in FLOPs (C = 6ND) at which to summarise N_opt, D_opt and tokens per parameter
+        (passed to ``quantities``).
     start : "warm", "grid", ParametricLaw or (a, b, e, alpha, beta)
+        "warm": every refit starts at ``estimator.warm_start()``; "grid": the estimator's own
+        starts (``fit`` without ``start=``); anything else is passed as ``start=``.
     rng : "numpy" or "legacy" (Epoch's ``np.random.choice`` stream)
     """
-    from scalinglab.fit.parametric import ChinchillaFit, as_arrays
-
-    if not isinstance(estimator, ChinchillaFit):
-        what = f"the class {estimator.__name__}" if isinstance(estimator, type) else type(estimator).__name__
-        raise ScalingLabError(f"bootstrap() resamples a ChinchillaFit() instance, got {what} (EnvelopeFit "
-                              "bootstraps itself, n_bootstrap=; IsoFLOPFit gives t-intervals on a and b)")
-    if isinstance(runs, tuple):
-        n, d, y = as_arrays(*runs)
-    else:
-        n, d, y = as_arrays(runs)
+    _check_bootstrappable(estimator)
     if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
         raise ScalingLabError(f"n_resamples must be an integer ≥ 2, got {n_resamples!r}")
     if workers < 1:
         raise ScalingLabError(f"workers must be ≥ 1, got {workers!r}")
-    if compute is not None and not (math.isfinite(compute) and compute > 0):
-        raise ScalingLabError(f"compute must be positive and finite, got {compute!r}")
-
-    full = estimator if hasattr(estimator, "law_") else estimator.clone().fit(n, d, y)
-    if not full.converged_:
+    if compute is not None:
+        compute = positive_float(compute, "compute")
+    fitted = hasattr(estimator, "data_")
+    if runs is None and not fitted:
+        raise ScalingLabError(f"bootstrap() needs runs, or a fitted {type(estimator).__name__}")
+    full = estimator if fitted else estimator.clone().fit(runs)
+    table = columns(runs) if runs is not None else None
+    data = full.data_ if table is None else {k: numeric(table, k) for k in full.data_}
+    if not getattr(full, "converged_", True):
         raise ScalingLabError("the full-data fit did not converge; bootstrap intervals would be meaningless")
     if isinstance(start, str):
         if start not in ("warm", "grid"):
             raise ScalingLabError(f"start must be 'warm', 'grid', a law or a parameter vector, got {start!r}")
         start_label = start
-        start_value = full.law_ if start == "warm" else None
+        start_value = None
+        if start == "warm" and hasattr(full, "warm_start"):
+            start_value = full.warm_start()
     else:
         start_label, start_value = "fixed", start
+    n_points = len(next(iter(data.values())))
 
-    indices = draw_indices(n.size, n_resamples, seed, rng)
+    indices = draw_indices(n_points, n_resamples, seed, rng)
     template = full.clone()
     min_unique = _min_unique(template)
-    too_few = int(sum(np.unique(row).size < min_unique for row in indices))
+    too_few = 0 if min_unique is None else int(sum(np.unique(row).size < min_unique for row in indices))
     n_chunks = min(n_resamples, workers * 8)
     chunks = [c for c in np.array_split(indices, n_chunks) if len(c)]
-    jobs = [(template, n, d, y, list(c), start_value, compute) for c in chunks]
+    jobs = [(template, data, list(c), start_value, compute) for c in chunks]
     if workers == 1:
         results = [r for job in jobs for r in _fit_chunk(job)]
     else:
@@ -251,10 +258,10 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
     failures = [msg for q, msg in results if q is None]
     if len(good) < 2:
         skipped = (f"; {too_few} resamples had fewer than {min_unique} distinct runs and were not refitted "
-                   f"(the table has {n.size} runs)" if too_few else "")
+                   f"(the table has {n_points} runs)" if too_few else "")
         raise ScalingLabError(f"only {len(good)} of {n_resamples} bootstrap refits converged{skipped}")
     samples = {k: np.array([q[k] for q in good]) for k in good[0]}
-    return BootstrapResult(samples=samples, estimate=_quantities(full.law_, compute), n_resamples=n_resamples,
+    return BootstrapResult(samples=samples, estimate=full.quantities(compute), n_resamples=n_resamples,
                            n_failed=len(failures), seed=seed, start=start_label, compute=compute,
                            failures=failures[:20],
                            flags=spread_flags(samples, len(failures), n_resamples, n_too_few_unique=too_few,
@@ -262,20 +269,32 @@ def bootstrap(estimator, runs, n_resamples: int = 1000, *, seed: int = 0, worker
                            n_too_few_unique=too_few, min_unique=min_unique)
 
 
+def _check_bootstrappable(estimator) -> None:
+    """Refuse what :func:`bootstrap` cannot resample, saying what it takes."""
+    if isinstance(estimator, type):
+        raise ScalingLabError(f"bootstrap() resamples an estimator instance such as ChinchillaFit(), got the "
+                              f"class {estimator.__name__} (write {estimator.__name__}())")
+    if not all(hasattr(estimator, name) for name in ("clone", "fit", "quantities")):
+        raise ScalingLabError(f"bootstrap() resamples an estimator with clone(), fit() and quantities(), such as "
+                              f"a ChinchillaFit() instance; got {type(estimator).__name__} (EnvelopeFit bootstraps "
+                              "itself, n_bootstrap=; IsoFLOPFit gives t-intervals on a and b)")
+
+
 def spread_flags(samples: dict, n_failed: int, n_resamples: int, *, n_too_few_unique: int = 0,
                  min_unique: int | None = None) -> list:
     """Messages for a bootstrap spread too wide to trust the law (95% percentile intervals).
 
-    Flags: the interval of a = β/(α+β) wider than ``MAX_A_WIDTH``; an exponent interval spanning
+    Flags (for the quantities present in ``samples``): the interval of a = β/(α+β) wider than ``MAX_A_WIDTH``; an exponent interval spanning
     more than ``MAX_EXPONENT_RATIO`` (hi/lo, or reaching 0); more than ``MAX_FAILED_FRACTION`` of
     the refits failed (saying how many of those were resamples with too few distinct runs).
     """
     out = []
-    lo, hi = np.percentile(samples["a"], [2.5, 97.5])
-    if hi - lo > MAX_A_WIDTH:
-        out.append(f"95% interval of a is ({lo:.3g}, {hi:.3g}), wider than {MAX_A_WIDTH:g}: "
-                   "the runs do not determine the compute-optimal allocation")
-    for name in ("alpha", "beta"):
+    if "a" in samples:
+        lo, hi = np.percentile(samples["a"], [2.5, 97.5])
+        if hi - lo > MAX_A_WIDTH:
+            out.append(f"95% interval of a is ({lo:.3g}, {hi:.3g}), wider than {MAX_A_WIDTH:g}: "
+                       "the runs do not determine the compute-optimal allocation")
+    for name in [k for k in ("alpha", "beta") if k in samples]:
         lo, hi = np.percentile(samples[name], [2.5, 97.5])
         if lo <= 0 or hi / lo > MAX_EXPONENT_RATIO:
             out.append(f"95% interval of {name} is ({lo:.3g}, {hi:.3g}), a spread over "
@@ -288,9 +307,6 @@ def spread_flags(samples: dict, n_failed: int, n_resamples: int, *, n_too_few_un
 
 
 def _run_pool(jobs, workers):
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
     # fork is cheapest where it exists (Linux); elsewhere the platform default (spawn) works too
     # because the worker is a module-level function with picklable arguments.
     method = "fork" if "fork" in mp.get_all_start_methods() else None

@@ -9,40 +9,47 @@ D_opt is right whatever FLOP convention a ``flops`` column uses (sweeps store fu
 FLOPs, where C/(6·N_opt) would overstate D_opt); without a ``flops`` column this equals
 C/(k·N_opt) with k = ``flops_per_param_token``. Envelope points won by the smallest or the largest
 model are dropped (the optimum may lie beyond the sampled sizes there). Power laws N_opt ∝ C^a,
-D_opt ∝ C^b are fitted to the envelope points.
+D_opt ∝ C^b are fitted to the envelope points, and L(C) ∝ C^-α_C to their losses (Kaplan et al.
+2020, Eq. 1.4): ``predict(C)`` is that least loss, ``optimum(C)`` the allocation.
 
 The envelope points are strongly correlated (neighbouring C values share a run), so a t-interval on
 the slope would be far too narrow; intervals here come from a bootstrap over runs (resample whole
 curves with replacement, rebuild the envelope, refit). Rows with zero FLOPs (an evaluation at
 step 0, before any training) are skipped: they have no position on the log-FLOP axis. Hoffmann report a = 0.50 (0.488, 0.502),
 b = 0.50 (0.501, 0.512) (Table 2) [P]. Curves should come from runs whose learning-rate schedule
-length matches their horizon (``FITTING.md`` §7).
+length matches their horizon (``docs/fitting.md``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit._base import AllocationMixin
 from scalinglab.fit._checks import require_fitted
-from scalinglab.fit.powerlaw import PowerLaw
+from scalinglab.fit._data import columns, numeric
+from scalinglab.fit.powerlaw import PowerLawFit
 
 
-def _curves(runs, flops_per_param_token, smooth):
+def _curves(table, flops_per_param_token, smooth):
     for col in ("run_id", "params", "tokens", "loss"):
-        if col not in runs:
+        if col not in table:
             raise ScalingLabError(f"Approach 1 needs loss curves with a {col!r} column (several rows per run)")
+    run_ids = table["run_id"]
+    params, tokens, loss = (numeric(table, c) for c in ("params", "tokens", "loss"))
+    flops = numeric(table, "flops") if "flops" in table else None
     curves = []
-    for run_id, g in runs.groupby("run_id", sort=True):
-        n = np.asarray(g["params"], dtype=float)
+    for run_id in np.unique(run_ids):  # sorted, as a groupby; rows keep their order within a run
+        rows = run_ids == run_id
+        n = params[rows]
         if np.unique(n).size != 1:
             raise ScalingLabError(f"run {run_id!r} has more than one model size")
-        tok = np.asarray(g["tokens"], dtype=float)
-        c = np.asarray(g["flops"], dtype=float) if "flops" in g else flops_per_param_token * n * tok
-        y = np.asarray(g["loss"], dtype=float)
+        tok = tokens[rows]
+        c = flops[rows] if flops is not None else flops_per_param_token * n * tok
+        y = loss[rows]
         if np.any(~np.isfinite(c) | (c < 0)) or np.any(~np.isfinite(tok) | (tok < 0)) or np.any(~np.isfinite(y)):
             raise ScalingLabError(f"run {run_id!r} has a negative or non-finite FLOP count, token count or loss")
         # An evaluation logged before the first optimizer step (step 0) has spent zero FLOPs: it
@@ -86,6 +93,10 @@ def _envelope(curves, log_grid):
 class EnvelopeFit(AllocationMixin):
     """Approach-1 estimator over loss curves.
 
+    The contract of :mod:`scalinglab.fit._base`: ``fit(curves) -> self`` (a curves table, or a run
+    table whose ``curves`` are used), ``predict(flops)`` -> the least loss at that compute,
+    ``optimum(compute)`` -> Allocation, ``as_dict()``.
+
     Parameters
     ----------
     n_grid : int
@@ -103,7 +114,7 @@ class EnvelopeFit(AllocationMixin):
 
     Fitted attributes: ``flops_``, ``params_opt_``, ``tokens_opt_``, ``loss_`` (the envelope),
     ``a_``, ``b_``, ``a_interval_``, ``b_interval_`` (bootstrap over runs), ``params_law_``,
-    ``tokens_law_``, ``n_sizes_``, ``flags_``.
+    ``tokens_law_``, ``loss_law_`` (PowerLawFit), ``n_sizes_``, ``flags_``.
     """
 
     n_grid: int = 1500
@@ -111,8 +122,7 @@ class EnvelopeFit(AllocationMixin):
     n_bootstrap: int = 200
     level: float = 0.95
     seed: int = 0
-    flops_per_param_token: float = 6.0
-    flags_: list = field(default_factory=list, init=False, repr=False)
+    flops_per_param_token: float = FLOP_PER_PARAM_TOKEN
 
     def _fit_curves(self, curves, log_grid):
         ok, best_n, best_loss, best_log_d = _envelope(curves, log_grid)
@@ -128,24 +138,28 @@ class EnvelopeFit(AllocationMixin):
         d_opt = np.exp(best_log_d[ok])
         return c, n_opt, d_opt, best_loss[ok]
 
-    def fit(self, runs):
+    def fit(self, runs=None, *, run_id=None, params=None, tokens=None, loss=None, flops=None):
         """Fit to loss curves; returns ``self``.
 
         Parameters
         ----------
-        runs : DataFrame
+        runs : curves table (DataFrame or mapping of arrays), or a run table (its ``curves``)
             Several rows per run: ``run_id``, ``params``, ``tokens`` (seen so far), ``loss`` and
-            optionally ``flops`` (spent so far, any convention; else k·N·tokens).
+            optionally ``flops`` (spent so far, any convention; else k·N·tokens). The columns may
+            instead be given as keyword arrays.
         """
-        curves = _curves(runs, self.flops_per_param_token, self.smooth)
+        table = columns(runs, {"run_id": run_id, "params": params, "tokens": tokens, "loss": loss,
+                               "flops": flops}, curves=True)
+        curves = _curves(table, self.flops_per_param_token, self.smooth)
         lo = min(curve[1][0] for curve in curves)
         hi = max(curve[1][-1] for curve in curves)
         log_grid = np.linspace(lo, hi, self.n_grid)
         c, n_opt, d_opt, loss = self._fit_curves(curves, log_grid)
         self.flags_ = []
         self.flops_, self.params_opt_, self.tokens_opt_, self.loss_ = c, n_opt, d_opt, loss
-        self.params_law_ = PowerLaw().fit(c, n_opt)
-        self.tokens_law_ = PowerLaw().fit(c, d_opt)
+        self.params_law_ = PowerLawFit().fit(x=c, y=n_opt)
+        self.tokens_law_ = PowerLawFit().fit(x=c, y=d_opt)
+        self.loss_law_ = PowerLawFit().fit(x=c, y=loss)
         self.a_ = self.params_law_.exponent_
         self.b_ = self.tokens_law_.exponent_
         self.n_sizes_ = int(np.unique(n_opt).size)
@@ -159,8 +173,8 @@ class EnvelopeFit(AllocationMixin):
                 cb, nb, db, _ = self._fit_curves(pick, log_grid)
             except ScalingLabError:
                 continue
-            a_s.append(PowerLaw().fit(cb, nb).exponent_)
-            b_s.append(PowerLaw().fit(cb, db).exponent_)
+            a_s.append(PowerLawFit().fit(x=cb, y=nb).exponent_)
+            b_s.append(PowerLawFit().fit(x=cb, y=db).exponent_)
         q = [50 * (1 - self.level), 50 * (1 + self.level)]
         if len(a_s) >= 10:
             self.a_interval_ = tuple(float(v) for v in np.percentile(a_s, q))
@@ -169,8 +183,6 @@ class EnvelopeFit(AllocationMixin):
             self.a_interval_ = self.b_interval_ = None
             self.flags_.append("too few usable bootstrap resamples for intervals on a and b")
         return self
-
-
 
     def as_dict(self) -> dict:
         require_fitted(self, "a_")

@@ -4,12 +4,12 @@ Model (Hoffmann et al. 2022, §3.3 Eq. 3; log-sum-exp form of Epoch's ``data_ana
 
     log L̂(N, D) = LSE(a − α·log N,  b − β·log D,  e),   A = e^a, B = e^b, E = e^e
 
-Objective (``FITTING.md`` §2.2): f(θ) = Σ_i c_i · Huber_δ(log L_i − log L̂_i), θ = (a, b, e, α, β),
+Objective (``docs/fitting.md``): f(θ) = Σ_i c_i · Huber_δ(log L_i − log L̂_i), θ = (a, b, e, α, β),
 **summed** over runs (c_i are resampling counts; 1 without bootstrap). Every function here takes a
 batch of parameter vectors ``theta`` of shape (S, 5), so the 4,500 starts of the Hoffmann grid, or
 1,000 bootstrap resamples, are evaluated in one numpy pass.
 
-Also the Huber *likelihood* of Besiroglu et al. 2024 (Epoch; ``FITTING.md`` §4), the estimator behind
+Also the Huber *likelihood* of Besiroglu et al. 2024 (Epoch), the estimator behind
 their reported constants, with a free log-scale σ:
 
     g(θ, σ) = Σ_i ρ_δ(r_i / e^σ) + n·σ + n·log Z(δ),
@@ -22,6 +22,8 @@ import contextlib
 import math
 
 import numpy as np
+import scipy.optimize  # noqa: F401  (loads scipy's own OpenBLAS before threadpoolctl scans libraries)
+from scipy.special import ndtr
 
 #: Order of the parameter vector everywhere in :mod:`scalinglab.fit`.
 PARAM_NAMES = ("a", "b", "e", "alpha", "beta")
@@ -35,18 +37,17 @@ def single_threaded_blas():
     """Context limiting BLAS to one thread while many tiny fits run.
 
     OpenBLAS threads spin-wait; on a busy 2-core machine a 5-parameter L-BFGS-B step then costs
-    ~10 ms instead of ~50 µs (measured; FITTING.md §6 makes the same point). Uses ``threadpoolctl``
+    ~10 ms instead of ~50 µs (measured). Uses ``threadpoolctl``
     when installed (its library scan is done once per process) and is a no-op otherwise.
     """
     if not _CONTROLLER:
         try:
+            # optional dependency, imported on first use: its library scan costs ~0.1 s per process
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - optional dependency
             _CONTROLLER.append(None)
         else:
-            # scipy's L-BFGS-B links its own OpenBLAS: load it before the controller scans libraries.
-            import scipy.optimize  # noqa: F401
-
+            # scipy's L-BFGS-B links its own OpenBLAS, loaded by the module-level scipy import above.
             _CONTROLLER.append(ThreadpoolController())
     if _CONTROLLER[0] is None:  # pragma: no cover
         return contextlib.nullcontext()
@@ -98,7 +99,7 @@ def value_and_grad(theta, log_n, log_d, log_l, delta, counts=None, hessian=False
     hessian : bool
         Also return Σ_i c_i·w_i·J_i J_iᵀ with the IRLS weights w_i = min(1, δ/|r_i|): the curvature
         of the quadratic that majorises the Huber loss at the current residuals (used by the
-        batched Levenberg–Marquardt steps in :mod:`scalinglab.fit.parametric`).
+        batched Levenberg–Marquardt steps in :mod:`scalinglab.fit.solver`).
 
     Returns
     -------
@@ -159,8 +160,6 @@ def objective(theta, log_n, log_d, log_l, delta, counts=None):
 # ----- Epoch's Huber likelihood ------------------------------------------------------------------
 def log_z(delta):
     """log of the normaliser Z(δ) of the Huber density exp(−ρ_δ(x)) (Besiroglu et al. 2024, nb cell 16)."""
-    from scipy.special import ndtr
-
     upper_tail = ndtr(-delta)  # Φ̄(δ)
     return math.log(math.sqrt(2 * math.pi) * (1 - 2 * upper_tail) + 2 * math.exp(-delta**2 / 2) / delta)
 

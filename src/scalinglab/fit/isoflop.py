@@ -2,8 +2,9 @@
 
 Runs are grouped by compute budget. For each budget a parabola of loss over ln N is fitted; its
 vertex is N_opt(C). Power laws N_opt = k_N·C^a and D_opt = k_D·C^b are then fitted across budgets
-by least squares in log space (:class:`~scalinglab.fit.powerlaw.PowerLaw`), with t-intervals on a
-and b. Hoffmann report a = 0.49 (0.462, 0.534), b = 0.51 (0.483, 0.529) (Table 2) [P].
+by least squares in log space (:class:`~scalinglab.fit.powerlaw.PowerLawFit`), with t-intervals on a
+and b, and L(C) ∝ C^-α_C to the profiles' minimum losses (Kaplan et al. 2020, Eq. 1.4):
+``predict(C)`` is that least loss, ``optimum(C)`` the allocation. Hoffmann report a = 0.49 (0.462, 0.534), b = 0.51 (0.483, 0.529) (Table 2) [P].
 
 D_opt at a budget comes from the runs themselves when the table has a ``tokens`` column: each
 run's FLOPs per parameter-token k_i = C_i/(N_i·D_i) is read off the table, ln k is interpolated
@@ -19,17 +20,16 @@ default: C = 6·N·D).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit._base import AllocationMixin
 from scalinglab.fit._checks import require_fitted
-from scalinglab.fit.powerlaw import PowerLaw
-
-#: FLOPs per parameter-token when the runs give no tokens (C = 6·N·D, Kaplan et al. 2020 §2.1).
-DEFAULT_FLOPS_PER_PARAM_TOKEN = 6.0
+from scalinglab.fit._data import columns, numeric
+from scalinglab.fit.powerlaw import PowerLawFit
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class IsoFLOPProfile:
     loss_opt: float
     curvature: float
     inside: bool  # vertex within the sampled range of N
-    flops_per_param_token: float = DEFAULT_FLOPS_PER_PARAM_TOKEN  # k in tokens_opt = C/(k·params_opt)
+    flops_per_param_token: float = FLOP_PER_PARAM_TOKEN  # k in tokens_opt = C/(k·params_opt)
 
     def as_dict(self) -> dict:
         return {"flops": self.flops, "n_runs": self.n_runs, "params": self.params_opt, "tokens": self.tokens_opt,
@@ -69,6 +69,9 @@ def group_budgets(flops, rtol: float = 0.05) -> np.ndarray:
 class IsoFLOPFit(AllocationMixin):
     """Approach-2 estimator.
 
+    The contract of :mod:`scalinglab.fit._base`: ``fit(runs) -> self``, ``predict(flops)`` -> the
+    least loss at that compute, ``optimum(compute)`` -> Allocation, ``as_dict()``.
+
     Parameters
     ----------
     budget_rtol : float
@@ -83,7 +86,7 @@ class IsoFLOPFit(AllocationMixin):
         else k = 6. A number forces that k even when tokens are given.
 
     Fitted attributes: ``profiles_`` (list of :class:`IsoFLOPProfile`), ``a_``, ``b_``,
-    ``a_interval_``, ``b_interval_``, ``params_law_``, ``tokens_law_`` (PowerLaw), ``flags_``,
+    ``a_interval_``, ``b_interval_``, ``params_law_``, ``tokens_law_``, ``loss_law_`` (PowerLawFit), ``flags_``,
     ``tokens_from_`` ("runs": D_opt interpolated from the tokens column; "flops": C/(k·N_opt)).
     """
 
@@ -91,17 +94,18 @@ class IsoFLOPFit(AllocationMixin):
     min_runs: int = 3
     level: float = 0.95
     flops_per_param_token: float | None = None
-    flags_: list = field(default_factory=list, init=False, repr=False)
 
-    def fit(self, runs):
+    def fit(self, runs=None, *, params=None, flops=None, loss=None, tokens=None):
         """Fit the profiles and the power laws; returns ``self``.
 
         Parameters
         ----------
-        runs : DataFrame
+        runs : runs table (DataFrame, mapping of arrays or run table)
             ``params``, ``flops`` and ``loss`` columns, one row per run (final losses), and
-            optionally ``tokens`` (used for D_opt, see the class docstring).
+            optionally ``tokens`` (used for D_opt, see the class docstring). The columns may
+            instead be given as keyword arrays.
         """
+        runs = columns(runs, {"params": params, "flops": flops, "loss": loss, "tokens": tokens})
         for col in ("params", "flops", "loss"):
             if col not in runs:
                 raise ScalingLabError(f"Approach 2 needs a {col!r} column")
@@ -110,13 +114,11 @@ class IsoFLOPFit(AllocationMixin):
                  and math.isfinite(k_fixed) and k_fixed > 0)
         if k_fixed is not None and not valid:
             raise ScalingLabError(f"flops_per_param_token must be a positive number or None, got {k_fixed!r}")
-        n = np.asarray(runs["params"], dtype=float)
-        c = np.asarray(runs["flops"], dtype=float)
-        y = np.asarray(runs["loss"], dtype=float)
+        n, c, y = (numeric(runs, col) for col in ("params", "flops", "loss"))
         checked = [("params", n), ("flops", c), ("loss", y)]
         use_tokens = k_fixed is None and "tokens" in runs
         if use_tokens:
-            d = np.asarray(runs["tokens"], dtype=float)
+            d = numeric(runs, "tokens")
             checked.append(("tokens", d))
         for name, arr in checked:
             if np.any(~np.isfinite(arr) | (arr <= 0)):
@@ -148,7 +150,7 @@ class IsoFLOPFit(AllocationMixin):
             if use_tokens:
                 k_opt = _k_at(x, log_k[sel], xv)
             else:
-                k_opt = float(k_fixed if k_fixed is not None else DEFAULT_FLOPS_PER_PARAM_TOKEN)
+                k_opt = float(k_fixed if k_fixed is not None else FLOP_PER_PARAM_TOKEN)
             profiles.append(IsoFLOPProfile(flops=budget, n_runs=int(sel.sum()), params_opt=n_opt,
                                            tokens_opt=budget / (k_opt * n_opt),
                                            loss_opt=float(c0 + c1 * xv + c2 * xv * xv), curvature=float(c2),
@@ -159,8 +161,9 @@ class IsoFLOPFit(AllocationMixin):
         self.profiles_ = profiles
         self.tokens_from_ = "runs" if use_tokens else "flops"
         cs = np.array([p.flops for p in profiles])
-        self.params_law_ = PowerLaw().fit(cs, [p.params_opt for p in profiles])
-        self.tokens_law_ = PowerLaw().fit(cs, [p.tokens_opt for p in profiles])
+        self.params_law_ = PowerLawFit().fit(x=cs, y=[p.params_opt for p in profiles])
+        self.tokens_law_ = PowerLawFit().fit(x=cs, y=[p.tokens_opt for p in profiles])
+        self.loss_law_ = PowerLawFit().fit(x=cs, y=[p.loss_opt for p in profiles])
         self.a_ = self.params_law_.exponent_
         self.b_ = self.tokens_law_.exponent_
         if len(profiles) >= 3:
@@ -170,8 +173,6 @@ class IsoFLOPFit(AllocationMixin):
             self.a_interval_ = self.b_interval_ = None
             self.flags_.append("only 2 budgets: no interval on a and b")
         return self
-
-
 
     def as_dict(self) -> dict:
         require_fitted(self, "a_")

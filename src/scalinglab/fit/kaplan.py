@@ -1,6 +1,6 @@
 """Kaplan's joint law L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5/4.1).
 
-Fitted with the Approach-3 machinery's choices (``FITTING.md`` §2): summed Huber loss (δ = 1e-3) on
+Fitted with the Approach-3 machinery's choices (:mod:`scalinglab.fit.solver`): summed Huber loss (δ = 1e-3) on
 log-loss residuals, analytic gradient, L-BFGS-B with ``ftol = 0`` and a tight ``gtol``, started from
 a small grid. In log form, with ρ = α_N/α_D,
 
@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize
 
+import scalinglab.fit.huber as H
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import huber as H
-from scalinglab.fit._base import ParamsMixin
+from scalinglab.fit._base import Estimator
 from scalinglab.fit._checks import require_fitted
-from scalinglab.fit.parametric import GRAD_ACCEPT, HOFFMANN_DELTA, _predict_inputs, as_arrays
+from scalinglab.fit._data import predict_inputs, runs_arrays
+from scalinglab.fit.bootstrap import bootstrap
+from scalinglab.fit.solver import GRAD_ACCEPT, HOFFMANN_DELTA
+from scalinglab.laws.kaplan import KaplanLaw
 
 #: Starting grid over (log N_c, log D_c, ρ = α_N/α_D, α_D); spans Kaplan's Table 2 values
 #: (N_c 6.4e13 → 31.8, D_c 1.8e13 → 30.5, ρ 0.74, α_D 0.103) and far beyond.
@@ -55,17 +59,32 @@ def _value_grad(theta, log_n, log_d, log_l, delta):
 
 
 @dataclass
-class KaplanFit(ParamsMixin):
-    """Estimator for Kaplan's L(N, D); fitted ``Nc_``, ``Dc_``, ``alpha_N_``, ``alpha_D_``."""
+class KaplanFit(Estimator):
+    """Estimator for Kaplan's L(N, D); fitted ``Nc_``, ``Dc_``, ``alpha_N_``, ``alpha_D_``.
+
+    The contract of :mod:`scalinglab.fit._base`: ``fit(runs) -> self`` (or keyword arrays
+    ``params=``, ``tokens=``, ``loss=``), ``predict(params, tokens)`` (or a runs table) -> losses,
+    ``as_dict()``; ``quantities()`` and ``data_`` for :meth:`bootstrap`. No ``optimum``: Kaplan's
+    compute-optimal frontier is the published Table 6 one, not a property of these constants.
+
+    Parameters
+    ----------
+    delta : float
+        Huber threshold on log-loss residuals.
+    n_polish : int
+        Best grid starts finished with L-BFGS-B.
+    """
 
     delta: float = HOFFMANN_DELTA
     n_polish: int = 12
-    flags_: list = field(default_factory=list, init=False, repr=False)
 
-    def fit(self, params, tokens=None, loss=None):
-        from scipy.optimize import minimize
+    def n_parameters(self) -> int:
+        """Free parameters (N_c, D_c, ρ, α_D): a fit needs more runs than this."""
+        return 4
 
-        n, d, y = as_arrays(params, tokens, loss)
+    def fit(self, runs=None, *, params=None, tokens=None, loss=None):
+        """Fit to a runs table (params, tokens, loss) or keyword arrays; returns ``self``."""
+        n, d, y = runs_arrays(runs, params=params, tokens=tokens, loss=loss)
         if n.size <= 4:
             raise ScalingLabError(f"{n.size} runs cannot determine Kaplan's 4 parameters; need at least 5")
         if np.unique(n).size < 2 or np.unique(d).size < 2:
@@ -92,14 +111,25 @@ class KaplanFit(ParamsMixin):
         self.alpha_D_ = float(ad)
         self.alpha_N_ = float(rho * ad)
         self.n_points_ = int(n.size)
+        self.data_ = {"params": n, "tokens": d, "loss": y}  # the runs fitted, for bootstrap()
         return self
 
     def predict(self, params, tokens=None):
         """L(N, D) in nats/token; ``params`` may be a runs DataFrame with params and tokens columns."""
         require_fitted(self, "Nc_")
-        params, tokens = _predict_inputs(params, tokens)
+        params, tokens = predict_inputs(params, tokens)
         return kaplan_loss(params, tokens, self.Nc_, self.Dc_, self.alpha_N_, self.alpha_D_)
 
+    def quantities(self, compute=None) -> dict:
+        """N_c, D_c, α_N, α_D (what :func:`~scalinglab.fit.bootstrap.bootstrap` summarises;
+        ``compute`` is not used: this fit has no allocation)."""
+        require_fitted(self, "Nc_")
+        return {"Nc": self.Nc_, "Dc": self.Dc_, "alpha_N": self.alpha_N_, "alpha_D": self.alpha_D_}
+
+    def bootstrap(self, n_resamples=1000, **kwargs):
+        """Percentile intervals by resampling the runs fitted (:func:`scalinglab.fit.bootstrap.bootstrap`)."""
+        require_fitted(self, "Nc_")
+        return bootstrap(self, None, n_resamples=n_resamples, **kwargs)
 
     def as_dict(self) -> dict:
         require_fitted(self, "Nc_")
@@ -112,6 +142,4 @@ def kaplan_loss(params, tokens, Nc, Dc, alpha_N, alpha_D):
     """[(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5), via the one home of the formula,
     :meth:`scalinglab.laws.kaplan.KaplanLaw.predict` (whose ``optimum`` is Kaplan's published Table 6
     frontier, not a property of these constants — hence no ``law_`` here)."""
-    from scalinglab.laws.kaplan import KaplanLaw
-
     return KaplanLaw(alpha_N=alpha_N, alpha_D=alpha_D, N_c=Nc, D_c=Dc, name="fitted").predict(params, tokens)

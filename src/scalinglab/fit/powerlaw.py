@@ -1,10 +1,14 @@
 """One-variable laws: the pure power law y = k·x^s and the saturating law L = E + (X0/X)^α.
 
-- :class:`PowerLaw` — ordinary least squares on log y against log x (base-independent), with
+Both follow the contract of :mod:`scalinglab.fit._base`: ``fit(runs, variable=...)`` (a runs table:
+the ``loss`` column over the ``params``, ``tokens`` or ``flops`` column) or ``fit(x=..., y=...)``
+(arrays), returning the estimator; ``predict(x)`` (or the fitted column of a table).
+
+- :class:`PowerLawFit` — ordinary least squares on log y against log x (base-independent), with
   t-based standard errors and intervals. Used for N_opt ∝ C^a (Approaches 1 and 2), for
   Kaplan-style L = (X_c/X)^α (α = −s, X_c = k^(1/α)) and for the Approach-2 interpolation of D on N
-  in ``FITTING.md`` §7.
-- :class:`SaturatingPowerLaw` — L = E + (X0/X)^α over one variable (N, D or C), fitted by least
+  in ``docs/fitting.md``.
+- :class:`SaturatingPowerLawFit` — L = E + (X0/X)^α over one variable (N, D or C), fitted by least
   squares on the loss by variable projection: for each α the model is linear in (E, c = X0^α),
   solved exactly with E ≥ 0, c > 0; α is found by a log-spaced scan and refined by bounded Brent.
   This avoids local minima in (E, X0) entirely.
@@ -13,17 +17,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.stats import t as student_t
 
-from scalinglab.errors import ScalingLabError
-from scalinglab.fit._base import ParamsMixin
-from scalinglab.fit._checks import require_fitted
 from scalinglab.core.numbers import positive
-
-#: The variables a one-variable law may be fitted over when given a runs table.
-VARIABLES = ("params", "tokens", "flops")
+from scalinglab.errors import ScalingLabError
+from scalinglab.fit._base import Estimator
+from scalinglab.fit._checks import require_fitted
+from scalinglab.fit._data import columns, frame_of, one_variable
+from scalinglab.fit.diagnostics import VANISHING_TERM
 
 
 def _xy(x, y, xname="x", yname="y"):
@@ -39,15 +44,24 @@ def _xy(x, y, xname="x", yname="y"):
 
 
 @dataclass
-class PowerLaw(ParamsMixin):
-    """y = k·x^s by least squares in log space.
+class PowerLawFit(Estimator):
+    """y = k·x^s by least squares in log space (no settings).
+
+    ``fit(runs, variable=...)`` fits the table's loss over that column; ``fit(x=..., y=...)`` any
+    positive y over x (e.g. N_opt over C). ``predict(x)`` returns y (a loss for a loss law).
 
     Fitted attributes: ``exponent_`` (s), ``coefficient_`` (k), ``exponent_se_``,
-    ``log_coefficient_se_`` (natural log), ``n_points_``, ``rmse_log_`` (RMS residual of ln y).
+    ``log_coefficient_se_`` (natural log), ``n_points_``, ``rmse_log_`` (RMS residual of ln y),
+    ``variable_`` (the column fitted, None for arrays), ``flags_`` (always empty).
     """
 
-    def fit(self, x, y):
+    one_variable = True
+
+    def fit(self, runs=None, *, variable=None, x=None, y=None):
+        """Fit to a runs table (``variable=`` names x, y is ``loss``) or to ``x=`` and ``y=``; returns ``self``."""
+        x, y, self.variable_ = one_variable(runs, variable=variable, x=x, y=y)
         x, y = _xy(x, y)
+        self.flags_ = []  # least squares in log space always has an answer; nothing to flag
         if x.size < 2:
             raise ScalingLabError(f"a power law needs at least 2 points, got {x.size}")
         if np.unique(x).size < 2:
@@ -72,21 +86,20 @@ class PowerLaw(ParamsMixin):
         return self
 
     def predict(self, x):
-        """k·x^s at ``x`` (positive and finite, else a ScalingLabError; never NaN)."""
+        """k·x^s at ``x`` (positive and finite, else a ScalingLabError; never NaN), or at the
+        fitted column of a runs table."""
         require_fitted(self, "exponent_")
-        x = positive(x, "x")
+        x = positive(_x_of(self, x), "x")
         out = self.coefficient_ * x**self.exponent_
         return float(out) if out.ndim == 0 else out
 
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """t-interval of the exponent (needs at least 3 points)."""
-        from scipy.stats import t
-
         require_fitted(self, "exponent_")
         if not math.isfinite(self.exponent_se_):
             raise ScalingLabError(f"{self.n_points_} points leave no degrees of freedom for an interval")
-        q = float(t.ppf(0.5 + level / 2, self.n_points_ - 2))
+        q = float(student_t.ppf(0.5 + level / 2, self.n_points_ - 2))
         return self.exponent_ - q * self.exponent_se_, self.exponent_ + q * self.exponent_se_
 
     # Kaplan-style reading of a decreasing law y = (X_c/x)^α
@@ -104,12 +117,16 @@ class PowerLaw(ParamsMixin):
     def as_dict(self) -> dict:
         require_fitted(self, "exponent_")
         return {"exponent": self.exponent_, "coefficient": self.coefficient_,
-                "exponent_se": self.exponent_se_, "n_points": self.n_points_, "rmse_log": self.rmse_log_}
+                "exponent_se": self.exponent_se_, "n_points": self.n_points_, "rmse_log": self.rmse_log_,
+                "flags": list(self.flags_)}
 
 
 @dataclass
-class SaturatingPowerLaw(ParamsMixin):
+class SaturatingPowerLawFit(Estimator):
     """L = E + (X0/X)^α over one variable X (parameters, tokens or FLOPs).
+
+    ``fit(runs, variable=...)`` or ``fit(x=..., y=...)`` (``loss=`` for ``y=``) -> self;
+    ``predict(x)`` (or the fitted column of a runs table) -> losses.
 
     Parameters
     ----------
@@ -124,21 +141,22 @@ class SaturatingPowerLaw(ParamsMixin):
 
     alpha_min: float = 1e-4
     alpha_max: float = 3.0
-    flags_: list = field(default_factory=list, init=False, repr=False)
 
-    def fit(self, x, loss=None, *, variable=None):
-        """Fit to ``x`` and ``loss`` arrays, or to a runs table.
+    one_variable = True
+
+    def fit(self, runs=None, *, variable=None, x=None, y=None, loss=None):
+        """Fit to a runs table, or to ``x`` and ``y`` (or ``loss``) arrays.
 
         Parameters
         ----------
-        x : array-like or DataFrame
-            The variable (positive), or a runs table with a ``loss`` column and the column named
-            by ``variable``.
-        loss : array-like, optional
-            Losses (nats/token); omitted when ``x`` is a table.
+        runs : runs table, optional
+            A DataFrame, mapping of arrays or run table with a ``loss`` column and the column
+            named by ``variable``.
         variable : {"params", "tokens", "flops"}, optional
             With a table: the column to fit over. It may be left out when the table has exactly
             one of those columns. ``predict`` then also accepts a table.
+        x, y (or loss) : array-like, optional
+            The variable (positive) and the losses (nats/token), instead of a table.
 
         Returns
         -------
@@ -151,23 +169,12 @@ class SaturatingPowerLaw(ParamsMixin):
         flagged: E is then the mean loss and α and X0 are not determined. Any flag sets
         ``degenerate_``.
         """
-        self.variable_ = None
-        if hasattr(x, "columns"):
-            x, loss, self.variable_ = _table_xy(x, loss, variable)
-        elif variable is not None:
-            raise ScalingLabError("variable= names a column of a runs table; with arrays pass x and loss")
-        elif loss is None:
-            raise ScalingLabError("SaturatingPowerLaw.fit needs x and loss arrays, or a runs table "
-                                  "with a loss column and variable= one of params, tokens, flops")
-        x, y = _xy(x, loss, "x", "loss")
+        x, y, self.variable_ = one_variable(runs, variable=variable, x=x, y=y, loss=loss)
+        x, y = _xy(x, y, "x", "loss")
         if x.size < 4:
             raise ScalingLabError(f"L = E + (X0/X)^alpha has 3 parameters; need at least 4 points, got {x.size}")
         if np.unique(x).size < 3:
             raise ScalingLabError("need at least 3 distinct x values to separate E from the power law")
-        from scipy.optimize import minimize_scalar
-
-        from scalinglab.fit.parametric import VANISHING_TERM
-
         # Normalise x by its geometric mean so that c stays O(loss) whatever the units.
         scale = float(np.exp(np.mean(np.log(x))))
         z = x / scale
@@ -220,13 +227,7 @@ class SaturatingPowerLaw(ParamsMixin):
     def predict(self, x):
         """Predicted loss at ``x`` (positive and finite), or at the fitted column of a runs table."""
         require_fitted(self, "alpha_")
-        if hasattr(x, "columns"):
-            if self.variable_ is None:
-                raise ScalingLabError("this SaturatingPowerLaw was fitted on arrays; pass the x values, not a table")
-            if self.variable_ not in x:
-                raise ScalingLabError(f"the table has no {self.variable_!r} column (the variable this law was fitted on)")
-            x = x[self.variable_].to_numpy(float)
-        x = positive(x, "x")
+        x = positive(_x_of(self, x), "x")
         term = (self.X0_ / x) ** self.alpha_ if math.isfinite(self.X0_) else 0.0 * x
         out = self.E_ + term
         return float(out) if np.ndim(out) == 0 else out
@@ -239,19 +240,13 @@ class SaturatingPowerLaw(ParamsMixin):
                 "flags": list(self.flags_)}
 
 
-def _table_xy(runs, loss, variable):
-    """(x, loss, variable) from a runs table for a one-variable law (see ``SaturatingPowerLaw.fit``)."""
-    if loss is not None:
-        raise ScalingLabError("pass either a runs table or x and loss arrays, not both")
-    if variable is None:
-        present = [v for v in VARIABLES if v in runs]
-        if len(present) != 1:
-            raise ScalingLabError("a one-variable law fitted to a runs table needs variable= one of "
-                                  f"{', '.join(VARIABLES)} (the table has {', '.join(present) or 'none of them'})")
-        variable = present[0]
-    if variable not in VARIABLES:
-        raise ScalingLabError(f"variable must be one of {', '.join(VARIABLES)}, got {variable!r}")
-    for col in (variable, "loss"):
-        if col not in runs:
-            raise ScalingLabError(f"the runs table has no {col!r} column")
-    return runs[variable].to_numpy(float), runs["loss"].to_numpy(float), variable
+def _x_of(est, x):
+    """``x`` itself, or the fitted column (``variable_``) of a runs table."""
+    if not (hasattr(frame_of(x), "columns") or isinstance(x, dict)):
+        return x
+    if est.variable_ is None:
+        raise ScalingLabError(f"this {type(est).__name__} was fitted on arrays; pass the x values, not a table")
+    table = columns(x)
+    if est.variable_ not in table:
+        raise ScalingLabError(f"the table has no {est.variable_!r} column (the variable this law was fitted on)")
+    return np.asarray(table[est.variable_], dtype=float)

@@ -3,8 +3,11 @@
 A law fitted to runs below a compute (or size) threshold is asked to predict every run above it.
 Each held-out run's relative error (predicted/actual − 1) and log error (ln predicted − ln actual)
 is reported, with their means; the RMS of the log errors is the score used by Alabdulmohsin et al.
-2022 for learning-curve extrapolation (``FITTING.md`` §11). This is what tells a user how far to
-trust a fit.
+2022 for learning-curve extrapolation. This is what tells a user how far to trust a fit.
+
+Any estimator of the contract in :mod:`scalinglab.fit._base` that predicts each run's loss can be
+checked; the estimator modules are not imported here (their class attributes ``frontier`` and
+``one_variable`` say what ``predict`` takes).
 """
 
 from __future__ import annotations
@@ -16,15 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.fit._data import frame_of
 
 _BY = ("flops", "params", "tokens")
 
 #: What extrapolation_check can fit and score: estimators that predict a loss.
-_SUPPORTED = "ChinchillaFit(), KaplanFit(), SaturatingPowerLaw() or PowerLaw()"
+_SUPPORTED = "ChinchillaFit(), KaplanFit(), SaturatingPowerLawFit() or PowerLawFit()"
 
 
 @dataclass
 class HeldOutRun:
+    """One run above the threshold: what it measured and what the law fitted below predicted."""
+
     params: float
     tokens: float
     flops: float
@@ -89,10 +95,11 @@ def extrapolation_check(estimator, runs, *, above: float, by: str = "flops", var
 
     Parameters
     ----------
-    estimator : ChinchillaFit, KaplanFit, SaturatingPowerLaw or PowerLaw
+    estimator : ChinchillaFit, KaplanFit, SaturatingPowerLawFit or PowerLawFit
         An instance (fitted or not: its settings are cloned and refitted; the argument is not
-        modified). IsoFLOPFit and EnvelopeFit are refused: they predict the compute-optimal N and
-        D, not a loss, so there is nothing to compare with the held-out losses. A published law
+        modified). IsoFLOPFit and EnvelopeFit are refused: they predict the least loss at each
+        compute (the frontier), not a given run's loss, so there is nothing to compare with the
+        held-out losses. A published law
         (``get_law(...)``) is refused too: it has no fit to redo on the small runs; score it with
         ``law.predict(runs.params, runs.tokens)`` against ``runs.loss`` instead.
     runs : DataFrame with ``params``, ``tokens``, ``flops``, ``loss``.
@@ -100,9 +107,10 @@ def extrapolation_check(estimator, runs, *, above: float, by: str = "flops", var
         Threshold in the units of ``by`` (FLOPs, parameters or tokens); a Python or numpy number.
     by : {"flops", "params", "tokens"}
     variable : {"params", "tokens", "flops"}, optional
-        The x of a one-variable law (required for SaturatingPowerLaw / PowerLaw).
+        The x of a one-variable law (required for SaturatingPowerLawFit / PowerLawFit).
     """
     one_var = _check_estimator(estimator)
+    runs = frame_of(runs)  # a run table's runs
     if by not in _BY:
         raise ScalingLabError(f"by must be one of {', '.join(_BY)}, got {by!r}")
     # numbers.Real covers numpy scalars (np.float32, np.int64); bool is a number but no threshold
@@ -123,11 +131,10 @@ def extrapolation_check(estimator, runs, *, above: float, by: str = "flops", var
         raise ScalingLabError(f"no runs have {by} at or below {above:.4g} (smallest {key.min():.4g}); nothing to fit")
     est = estimator.clone()
     if one_var:
-        est.fit(train[variable].to_numpy(float), train["loss"].to_numpy(float))
-        pred = np.atleast_1d(est.predict(test[variable].to_numpy(float)))
+        est.fit(train, variable=variable)
     else:
         est.fit(train)
-        pred = np.atleast_1d(est.predict(test["params"].to_numpy(float), test["tokens"].to_numpy(float)))
+    pred = np.atleast_1d(est.predict(test))
     if not np.all(np.isfinite(pred)) or np.any(pred <= 0):
         raise ScalingLabError("the law fitted below the threshold predicts a non-positive or non-finite loss above it")
     held = [HeldOutRun(float(r.params), float(r.tokens), float(r.flops), float(r.loss), float(p))
@@ -137,24 +144,18 @@ def extrapolation_check(estimator, runs, *, above: float, by: str = "flops", var
 
 def _check_estimator(estimator) -> bool:
     """Refuse what extrapolation_check cannot fit and score; True for a one-variable law."""
-    from scalinglab.fit.envelope import EnvelopeFit
-    from scalinglab.fit.isoflop import IsoFLOPFit
-    from scalinglab.fit.kaplan import KaplanFit
-    from scalinglab.fit.parametric import ChinchillaFit
-    from scalinglab.fit.powerlaw import PowerLaw, SaturatingPowerLaw
-
+    estimator_like = all(hasattr(estimator, name) for name in ("fit", "predict", "clone"))
     if isinstance(estimator, type):
-        if issubclass(estimator, (ChinchillaFit, KaplanFit, SaturatingPowerLaw, PowerLaw)):
+        if estimator_like and not getattr(estimator, "frontier", False):
             raise ScalingLabError(f"extrapolation_check needs an estimator instance such as "
                                   f"{estimator.__name__}(), not the class {estimator.__name__}")
         raise ScalingLabError(f"extrapolation_check supports {_SUPPORTED}, got the class {estimator.__name__}")
-    if isinstance(estimator, (IsoFLOPFit, EnvelopeFit)):
-        raise ScalingLabError(f"{type(estimator).__name__} predicts the compute-optimal N and D, not a loss, "
-                              f"so it cannot be scored on held-out losses; use {_SUPPORTED}")
-    if isinstance(estimator, (ChinchillaFit, KaplanFit)):
-        return False
-    if isinstance(estimator, (SaturatingPowerLaw, PowerLaw)):
-        return True
+    if getattr(estimator, "frontier", False):
+        raise ScalingLabError(f"{type(estimator).__name__} predicts the least loss at each compute (the "
+                              "compute-optimal frontier), not a loss of each run, so it cannot be scored on "
+                              f"held-out losses; use {_SUPPORTED}")
+    if estimator_like:
+        return bool(getattr(estimator, "one_variable", False))
     if hasattr(estimator, "predict") and not hasattr(estimator, "fit"):
         raise ScalingLabError(f"{type(estimator).__name__} is a fixed law with nothing to refit on the small "
                               f"runs; extrapolation_check needs an estimator, {_SUPPORTED} (to score a "

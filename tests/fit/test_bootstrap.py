@@ -68,8 +68,8 @@ def test_warm_start_matches_grid_refits(fitted, epoch240):
     idx = draw_indices(len(epoch240), 3, seed=11)
     n, d, y = (epoch240[c].to_numpy() for c in ("params", "tokens", "loss"))
     for i in idx:
-        warm = ChinchillaFit().fit(n[i], d[i], y[i], start=fitted.law_)
-        grid = ChinchillaFit().fit(n[i], d[i], y[i])
+        warm = ChinchillaFit().fit(params=n[i], tokens=d[i], loss=y[i], start=fitted.law_)
+        grid = ChinchillaFit().fit(params=n[i], tokens=d[i], loss=y[i])
         assert warm.objective_ == pytest.approx(grid.objective_, rel=1e-8)
         assert warm.law_.alpha == pytest.approx(grid.law_.alpha, rel=1e-5)
 

@@ -6,7 +6,7 @@ import pytest
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit.parametric import ChinchillaFit
-from scalinglab.fit.powerlaw import SaturatingPowerLaw
+from scalinglab.fit.powerlaw import SaturatingPowerLawFit
 from scalinglab.fit.validate import extrapolation_check
 from scalinglab.laws.chinchilla import ParametricLaw
 
@@ -53,10 +53,10 @@ def test_chinchilla_data_holdout(chinchilla_fig4_csv):
 
 def test_one_variable_law_and_errors():
     runs = _runs()
-    rep = extrapolation_check(SaturatingPowerLaw(), runs, above=1e20, variable="flops")
+    rep = extrapolation_check(SaturatingPowerLawFit(), runs, above=1e20, variable="flops")
     assert rep.held_out and np.isfinite(rep.rmse_log)
     with pytest.raises(ScalingLabError, match="variable="):
-        extrapolation_check(SaturatingPowerLaw(), runs, above=1e20)
+        extrapolation_check(SaturatingPowerLawFit(), runs, above=1e20)
     with pytest.raises(ScalingLabError, match="nothing to predict"):
         extrapolation_check(ChinchillaFit(), runs, above=1e30)
     with pytest.raises(ScalingLabError, match="nothing to fit"):

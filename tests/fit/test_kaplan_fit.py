@@ -23,17 +23,17 @@ def test_recovers_table2_constants():
     n = np.repeat(np.geomspace(1e7, 1e10, 8), 6)
     d = np.tile(np.geomspace(1e9, 1e12, 6), 8)
     y = kaplan_loss(n, d, **TABLE2) * np.exp(rng.normal(0, 0.003, n.size))
-    fit = KaplanFit().fit(n, d, y)
+    fit = KaplanFit().fit(params=n, tokens=d, loss=y)
     assert fit.converged_
     assert fit.alpha_N_ == pytest.approx(0.076, abs=0.005)
     assert fit.alpha_D_ == pytest.approx(0.103, abs=0.005)
     assert fit.predict(1e9, 2e10) == pytest.approx(2.37388, abs=0.01)
-    exact = KaplanFit().fit(n, d, kaplan_loss(n, d, **TABLE2))
+    exact = KaplanFit().fit(params=n, tokens=d, loss=kaplan_loss(n, d, **TABLE2))
     assert exact.Nc_ == pytest.approx(6.4e13, rel=1e-3) and exact.Dc_ == pytest.approx(1.8e13, rel=1e-3)
 
 
 def test_bad_input():
     with pytest.raises(ScalingLabError, match="at least 5"):
-        KaplanFit().fit([1e8, 2e8, 4e8, 8e8], [1e9, 2e9, 3e9, 4e9], [3, 2.9, 2.8, 2.7])
+        KaplanFit().fit(params=[1e8, 2e8, 4e8, 8e8], tokens=[1e9, 2e9, 3e9, 4e9], loss=[3, 2.9, 2.8, 2.7])
     with pytest.raises(ScalingLabError, match="two model sizes"):
-        KaplanFit().fit([1e8] * 6, np.geomspace(1e9, 1e11, 6), np.linspace(3, 2.5, 6))
+        KaplanFit().fit(params=[1e8] * 6, tokens=np.geomspace(1e9, 1e11, 6), loss=np.linspace(3, 2.5, 6))

@@ -96,6 +96,11 @@ def test_f8_no_early_stop_from_the_tex_start(epoch240):
     assert est.n_starts_ == 1
 
 
+def _table(params, tokens, loss):
+    """The runs as a mapping of arrays (one of the inputs every estimator's fit() accepts)."""
+    return {"params": params, "tokens": tokens, "loss": loss}
+
+
 def _synthetic(law, noise, seed=0):
     rng = np.random.default_rng(seed)
     n = np.repeat(np.geomspace(5e7, 1e10, 9), 7)
@@ -108,14 +113,14 @@ def test_synthetic_recovery():
     # Known law (Epoch's MLE constants, FITTING §4) + 0.5% log-normal noise on 63 runs spanning
     # 5e7–1e10 params and 2–300 tokens/param: E within 0.03, exponents within 0.03, a within 0.02.
     truth = ParametricLaw(E=1.8168640, A=482.0057174, B=2085.4342006, alpha=0.34781303, beta=0.36585412)
-    est = ChinchillaFit().fit(*_synthetic(truth, 0.005))
+    est = ChinchillaFit().fit(_table(*_synthetic(truth, 0.005)))
     assert est.converged_
     assert est.law_.E == pytest.approx(truth.E, abs=0.03)
     assert est.law_.alpha == pytest.approx(truth.alpha, abs=0.03)
     assert est.law_.beta == pytest.approx(truth.beta, abs=0.03)
     assert est.law_.a == pytest.approx(truth.a, abs=0.02)
     # noiseless data: exact recovery
-    exact = ChinchillaFit().fit(*_synthetic(truth, 0.0))
+    exact = ChinchillaFit().fit(_table(*_synthetic(truth, 0.0)))
     assert exact.law_.alpha == pytest.approx(truth.alpha, rel=1e-4)
     assert exact.law_.E == pytest.approx(truth.E, rel=1e-4)
 
@@ -123,10 +128,10 @@ def test_synthetic_recovery():
 def test_tied_exponents_and_fixed_E():
     truth = ParametricLaw(E=1.7, A=400.0, B=1500.0, alpha=0.35, beta=0.35)
     n, d, y = _synthetic(truth, 0.0)
-    tied = ChinchillaFit(tie_exponents=True).fit(n, d, y)
+    tied = ChinchillaFit(tie_exponents=True).fit(params=n, tokens=d, loss=y)
     assert tied.law_.alpha == tied.law_.beta == pytest.approx(0.35, rel=1e-4)
     assert tied.n_starts_ == 900  # Hoffmann's grid without the beta axis
-    fixed = ChinchillaFit(fixed_E=1.7).fit(n, d, y)
+    fixed = ChinchillaFit(fixed_E=1.7).fit(params=n, tokens=d, loss=y)
     assert fixed.law_.E == 1.7
     assert fixed.law_.A == pytest.approx(400.0, rel=1e-3) and fixed.law_.beta == pytest.approx(0.35, rel=1e-4)
 
@@ -147,7 +152,7 @@ def test_other_delta(epoch240):
 ])
 def test_bad_input_is_a_clear_error(n, d, y, match):
     with pytest.raises(ScalingLabError, match=match):
-        ChinchillaFit().fit(n, d, y)
+        ChinchillaFit().fit(params=n, tokens=d, loss=y)
 
 
 def test_degenerate_fit_is_flagged_not_silent():
@@ -155,7 +160,7 @@ def test_degenerate_fit_is_flagged_not_silent():
     n = np.repeat(np.geomspace(1e8, 1e10, 5), 4)
     d = n * np.tile([5.0, 20.0, 80.0, 320.0], 5)
     y = 2.0 + 0.05 * np.log(n / 1e8) + 0.03 * np.log(d / 1e9)
-    est = ChinchillaFit().fit(n, d, y)
+    est = ChinchillaFit().fit(params=n, tokens=d, loss=y)
     assert not est.converged_
     assert any("degenerate" in f or "not converged" in f for f in est.flags_)
     assert all(math.isfinite(v) for v in (est.law_.E, est.law_.A, est.law_.B))
@@ -163,9 +168,9 @@ def test_degenerate_fit_is_flagged_not_silent():
 
 def test_settings_and_unfitted_errors():
     with pytest.raises(ScalingLabError, match="estimator"):
-        ChinchillaFit(estimator="mse").fit([1e8] * 7, [1e9] * 7, [3.0] * 7)
+        ChinchillaFit(estimator="mse").fit(params=[1e8] * 7, tokens=[1e9] * 7, loss=[3.0] * 7)
     with pytest.raises(ScalingLabError, match="delta"):
-        ChinchillaFit(delta=0).fit([1e8] * 7, [1e9] * 7, [3.0] * 7)
+        ChinchillaFit(delta=0).fit(params=[1e8] * 7, tokens=[1e9] * 7, loss=[3.0] * 7)
     with pytest.raises(ScalingLabError, match="not fitted"):
         ChinchillaFit().predict(1e9, 2e10)
 
@@ -193,12 +198,12 @@ def test_sample_weight_equals_repeating_runs():
     n, d, y = _synthetic(truth, 0.01, seed=4)
     w = np.ones(n.size)
     w[:10] = 2.0
-    weighted = ChinchillaFit().fit(n, d, y, sample_weight=w)
-    repeated = ChinchillaFit().fit(np.r_[n, n[:10]], np.r_[d, d[:10]], np.r_[y, y[:10]])
+    weighted = ChinchillaFit().fit(params=n, tokens=d, loss=y, sample_weight=w)
+    repeated = ChinchillaFit().fit(params=np.r_[n, n[:10]], tokens=np.r_[d, d[:10]], loss=np.r_[y, y[:10]])
     assert weighted.objective_ == pytest.approx(repeated.objective_, rel=1e-9)
     assert weighted.law_.alpha == pytest.approx(repeated.law_.alpha, rel=1e-6)
     with pytest.raises(ScalingLabError, match="sample_weight"):
-        ChinchillaFit().fit(n, d, y, sample_weight=-w)
+        ChinchillaFit().fit(params=n, tokens=d, loss=y, sample_weight=-w)
 
 
 def test_fitting_imports_no_torch_or_ray():

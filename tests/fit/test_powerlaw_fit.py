@@ -5,7 +5,7 @@ import pytest
 
 from scalinglab.compat.fitter import MasterFitter
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit.powerlaw import PowerLaw, SaturatingPowerLaw
+from scalinglab.fit.powerlaw import PowerLawFit, SaturatingPowerLawFit
 
 # Hoffmann et al. 2022 Table A3, Approach 2 columns (params, tokens) [P] — LAWS.md §2.5.
 TABLE_A3_APPROACH2 = [(400e6, 7.7e9), (1e9, 20.0e9), (10e9, 219.5e9), (67e9, 1.7e12), (175e9, 4.3e12),
@@ -16,7 +16,7 @@ def test_f9_approach2_interpolation():
     # TEST_VECTORS F9: least squares of log10 D on log10 N over the nine rows: slope 1.04096,
     # intercept 0.93539 (abs 1e-5); 124M params -> 2.292e9 tokens (rel 1e-3).
     n, d = zip(*TABLE_A3_APPROACH2, strict=True)
-    law = PowerLaw().fit(n, d)
+    law = PowerLawFit().fit(x=n, y=d)
     assert law.exponent_ == pytest.approx(1.04096, abs=1e-5)
     assert law.log_coefficient_ / np.log(10) == pytest.approx(0.93539, abs=1e-5)
     assert law.predict(124e6) == pytest.approx(2.292e9, rel=1e-3)
@@ -28,7 +28,7 @@ def test_kaplan_style_reading():
     # L(N) = (N_c/N)^alpha_N with Kaplan Table 5 constants alpha_N 0.076, N_c 8.8e13 (LAWS §1):
     # L(1e9) = 2.37564, L(1e8) = 2.82996 (TEST_VECTORS L1); fitting those points returns the constants.
     n = np.geomspace(1e6, 1e10, 9)
-    law = PowerLaw().fit(n, (8.8e13 / n) ** 0.076)
+    law = PowerLawFit().fit(x=n, y=(8.8e13 / n) ** 0.076)
     assert law.alpha_ == pytest.approx(0.076, rel=1e-10)
     assert law.scale_ == pytest.approx(8.8e13, rel=1e-8)
     assert law.predict(1e9) == pytest.approx(2.37564, abs=1e-5)
@@ -40,11 +40,11 @@ def test_saturating_recovery():
     rng = np.random.default_rng(0)
     x = np.geomspace(1e6, 1e10, 12)
     y = (1.69 + (1e8 / x) ** 0.3) * np.exp(rng.normal(0, 0.003, x.size))
-    fit = SaturatingPowerLaw().fit(x, y)
+    fit = SaturatingPowerLawFit().fit(x=x, y=y)
     assert fit.converged_ and fit.flags_ == []
     assert fit.E_ == pytest.approx(1.69, abs=0.03)
     assert fit.alpha_ == pytest.approx(0.3, abs=0.02)
-    exact = SaturatingPowerLaw().fit(x, 1.69 + (1e8 / x) ** 0.3)
+    exact = SaturatingPowerLawFit().fit(x=x, y=1.69 + (1e8 / x) ** 0.3)
     assert exact.E_ == pytest.approx(1.69, rel=1e-6) and exact.X0_ == pytest.approx(1e8, rel=1e-5)
 
 
@@ -66,13 +66,13 @@ def test_master_fitter_seed_notebook():
 
 def test_flags_and_errors():
     x = np.geomspace(1e6, 1e9, 6)
-    flat = SaturatingPowerLaw().fit(x, 0 * x + 3.0 + np.linspace(0, 1e-6, 6))
+    flat = SaturatingPowerLawFit().fit(x=x, y=0 * x + 3.0 + np.linspace(0, 1e-6, 6))
     assert not flat.converged_ and flat.flags_
     with pytest.raises(ScalingLabError, match="at least 4 points"):
-        SaturatingPowerLaw().fit(x[:3], [3, 2.9, 2.8])
+        SaturatingPowerLawFit().fit(x=x[:3], y=[3, 2.9, 2.8])
     with pytest.raises(ScalingLabError, match="positive and finite"):
-        SaturatingPowerLaw().fit(x, [3, 2.9, -1, 2.7, 2.6, 2.5])
+        SaturatingPowerLawFit().fit(x=x, y=[3, 2.9, -1, 2.7, 2.6, 2.5])
     with pytest.raises(ScalingLabError, match="all x values are equal"):
-        PowerLaw().fit([1e8, 1e8, 1e8], [3.0, 2.9, 2.8])
+        PowerLawFit().fit(x=[1e8, 1e8, 1e8], y=[3.0, 2.9, 2.8])
     with pytest.raises(ScalingLabError, match="not fitted"):
-        SaturatingPowerLaw().predict(1e9)
+        SaturatingPowerLawFit().predict(1e9)

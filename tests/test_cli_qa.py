@@ -91,7 +91,11 @@ def test_train_short_corpus_prints_no_progress_bar(capsys, tmp_path):
 
 
 def test_train_model_too_large_for_memory(capsys):
-    assert "too large" in _mistake(capsys, *TRAIN[:2], "1e30", *TRAIN[3:], "--device", "cpu")
+    # 200B total parameters is the shape rule's largest model (~2.3e11): 16 bytes a parameter of
+    # weights, gradients and Adam state is ~3.7 TB.
+    assert "too large" in _mistake(capsys, *TRAIN[:2], "200B", *TRAIN[3:], "--device", "cpu")
+    # beyond the rule's largest shape, the size itself is refused before anything else
+    assert "no shape of the family is within 2x" in _mistake(capsys, *TRAIN[:2], "1e30", *TRAIN[3:])
 
 
 # ----- sweep and demo: bad folders and counts fail at once, as one line ---------------------------

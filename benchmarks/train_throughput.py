@@ -1,7 +1,7 @@
 """Training throughput of ``scalinglab.train``: tokens/s, achieved FLOP/s and its ratio to a peak.
 
-CPU (default): for models from ~50k to ~5M non-embedding parameters (shapes by
-``scalinglab.train.shapes.shape_for_params``), run ``train()`` on the default corpus and time every
+CPU (default): for models from ~50k to ~5M total parameters (shapes by
+``scalinglab.core.shapes.shape_for_params``, the rule sweeps and ``scalinglab train --params`` use), run ``train()`` on the default corpus and time every
 optimizer step through the ``progress`` callback. The reference is the same-dtype peak of
 ``scalinglab.train.peak``: the best 2048x2048 matmul, measured in this process right before and
 right after each model (best of both), with the same thread count. For context the script also
@@ -91,9 +91,9 @@ def concurrent_step_stats(config, runs: int) -> tuple[float, float]:
 def cpu(args) -> None:
     import torch
 
+    from scalinglab.core.shapes import shape_for_params
     from scalinglab.train.config import TrainConfig
     from scalinglab.train.peak import cpu_matmul_peak
-    from scalinglab.train.shapes import shape_for_params
 
     threads = args.threads or torch.get_num_threads()
     torch.set_num_threads(threads)

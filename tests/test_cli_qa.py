@@ -91,7 +91,11 @@ def test_train_short_corpus_prints_no_progress_bar(capsys, tmp_path):
 
 
 def test_train_model_too_large_for_memory(capsys):
-    assert "too large" in _mistake(capsys, *TRAIN[:2], "1e30", *TRAIN[3:], "--device", "cpu")
+    # 200B total parameters is the shape rule's largest model (~2.3e11): 16 bytes a parameter of
+    # weights, gradients and Adam state is ~3.7 TB.
+    assert "too large" in _mistake(capsys, *TRAIN[:2], "200B", *TRAIN[3:], "--device", "cpu")
+    # beyond the rule's largest shape, the size itself is refused before anything else
+    assert "no shape of the family is within 2x" in _mistake(capsys, *TRAIN[:2], "1e30", *TRAIN[3:])
 
 
 # ----- sweep and demo: bad folders and counts fail at once, as one line ---------------------------
@@ -251,17 +255,20 @@ def test_degenerate_law_has_no_finite_optimum_message():
 
 
 def test_train_reports_the_requested_size(capsys):
-    # --params picks depth and width by a rule, so the trained size differs from the request;
-    # the JSON says both (the shape is exactly what TransformerShape counts).
+    # --params (total parameters) picks depth, width and heads by the shape rule, so the trained
+    # size differs from the request; the JSON says both (the shape is exactly what
+    # TransformerShape counts, and the one the rule gives).
     import json
 
     from scalinglab.cli import main
     from scalinglab.core.architecture import TransformerShape
+    from scalinglab.core.shapes import shape_for_params
 
     assert main(["train", "--params", "20K", "--tokens", "200K", "--eval-every", "0", "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["requested_non_embedding_params"] == 20_000
+    assert payload["requested_params"] == 20_000
     c = payload["config"]
     shape = TransformerShape(n_layer=c["n_layer"], d_model=c["d_model"], n_head=c["n_head"],
                              vocab=256, ctx=c["ctx"])
     assert payload["non_embedding_params"] == shape.non_embedding_params
+    assert payload["params"] == shape.total_params == shape_for_params(20_000, vocab=256, ctx=c["ctx"]).total_params

@@ -107,7 +107,8 @@ def test_cli_train_json(capsys):
                  "--tokens", "8k", "--eval-tokens", "1024", "--device", "cpu", "--threads", "1", "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["tokens"] == 31 * 8 * 32 and out["config"]["n_head"] == 1  # 8,000 // 256 = 31 steps
+    # 8,000 // 256 = 31 steps; d_model 32 without --heads: the shape rule's 2 heads of 16
+    assert out["tokens"] == 31 * 8 * 32 and out["config"]["n_head"] == 2
     assert out["loss"] > 0 and out["curve"][-1]["step"] == 31
 
 

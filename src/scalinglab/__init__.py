@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     # core and laws
     "TransformerShape": "scalinglab.core.architecture",
+    "shape_for_params": "scalinglab.core.shapes",
     "get_accelerator": "scalinglab.core.hardware",
     "get_law": "scalinglab.laws.registry",
     "list_laws": "scalinglab.laws.registry",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, fraction, number, price_per_hour
+from scalinglab.core.shapes import n_head_for
 from scalinglab.errors import ScalingLabError
 
 # ----- shared option parsing --------------------------------------------------------------------
@@ -81,7 +82,7 @@ def _table(title: str, rows, columns=("", "")):
 def count(
     layers: str = typer.Option(..., "--layers", help="Transformer blocks (n_layer)."),
     d_model: str = typer.Option(..., "--d-model", help="Residual width."),
-    heads: str | None = typer.Option(None, "--heads", help="Query heads (default d_model/64)."),
+    heads: str | None = typer.Option(None, "--heads", help="Query heads (default: the shape rule's, as train and sweeps build: d_model // 16 up to 128, // 32 up to 384, else // 64)."),
     kv_heads: str | None = typer.Option(None, "--kv-heads", help="Key/value heads (GQA; default = heads)."),
     d_ff: str | None = typer.Option(None, "--d-ff", help="MLP hidden width (default 4·d_model)."),
     vocab: str = typer.Option("50257", "--vocab", help="Vocabulary size."),
@@ -95,6 +96,8 @@ def count(
     """Parameters (total, non-embedding, embedding) and training FLOPs per token by convention."""
     from scalinglab.core.architecture import FLOP_CONVENTION_NOTES, FLOP_CONVENTIONS
 
+    if heads is None:  # the heads train --params and the sweeps build for this width
+        heads = str(n_head_for(_int(d_model, "--d-model")))
     shape = _shape(layers, d_model, heads, kv_heads, d_ff, vocab, ctx, gated, untied, bias, not rope)
     flops = {name: shape.flops_per_token(name) for name in FLOP_CONVENTIONS}
     payload = {

@@ -1,7 +1,7 @@
 """``scalinglab train`` and ``scalinglab corpus``: one measured training run, and the corpora.
 
 ``train`` builds a :class:`~scalinglab.train.config.TrainConfig` from its options (a shape from
-``--params`` by the rule in :mod:`scalinglab.train.shapes`, or ``--layers/--d-model``), runs
+``--params`` by the rule in :mod:`scalinglab.core.shapes`, or ``--layers/--d-model``), runs
 :func:`scalinglab.train.trainer.train` with a Rich progress bar (or silently with ``--json``), and
 prints the result. Before it starts, the run's duration is estimated from its FLOPs and a generous
 share of the device's peak; a run over a week is refused unless ``--force``. torch is imported
@@ -13,9 +13,10 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, number
+from scalinglab.core.shapes import n_head_for, shape_for_params
 from scalinglab.core.units import SECONDS_PER_DAY, SECONDS_PER_HOUR
 from scalinglab.errors import ScalingLabError
-from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig
+from scalinglab.train.config import DEFAULT_CORPUS, TrainConfig, tokenizer_vocab
 
 #: Longest estimated run ``train`` starts without ``--force``: a week. The estimate assumes a
 #: generous share of the device's peak, so a run refused by it would surely take longer.
@@ -38,35 +39,39 @@ def build_config(
     **options,
 ) -> TrainConfig:
     """A validated TrainConfig from CLI options (``--params`` XOR ``--layers``/``--d-model``)."""
-    from scalinglab.train.config import tokenizer_vocab
-    from scalinglab.train.shapes import head_dim_for, shape_for_params
-
     layout = {"gated_mlp": gated_mlp, "tied_embeddings": not untied, "bias": bias, "d_ff": d_ff,
               "n_kv_head": kv_heads}
     if params is not None:
         if layers is not None or d_model is not None:
             raise ScalingLabError("give either --params or --layers with --d-model, not both")
-        target = number(params, "--params")
-        shape = shape_for_params(target, vocab=tokenizer_vocab(options["tokenizer"]), ctx=ctx,
-                                 gated_mlp=gated_mlp, tied_embeddings=not untied, bias=bias)
+        shape = params_shape(params, tokenizer=options["tokenizer"], ctx=ctx, gated_mlp=gated_mlp,
+                             untied=untied, bias=bias)
         layers, d_model = shape.n_layer, shape.d_model
         heads = shape.n_head if heads is None else heads
     elif layers is None or d_model is None:
         raise ScalingLabError("give the model size: --params N, or --layers L with --d-model D")
     elif heads is None:
-        heads = max(1, d_model // head_dim_for(d_model)) if d_model > 0 else 1
+        heads = n_head_for(d_model) if d_model > 0 else 1  # d_model <= 0: TrainConfig names it
     return TrainConfig(
         n_layer=layers, d_model=d_model, n_head=heads, ctx=ctx,
         tokens=number(tokens, "--tokens", integer=True), **layout, **options,
     )
 
 
+def params_shape(params: str, *, tokenizer: str, ctx: int, gated_mlp: bool = False,
+                 untied: bool = False, bias: bool = False):
+    """The shape ``train --params`` builds: :func:`~scalinglab.core.shapes.shape_for_params` of
+    that many **total** parameters, the model a sweep builds for the size."""
+    return shape_for_params(number(params, "--params"), vocab=tokenizer_vocab(tokenizer), ctx=ctx,
+                            name="--params", gated_mlp=gated_mlp, tied_embeddings=not untied, bias=bias)
+
+
 @app.command()
 def train(
-    params: str = typer.Option(None, "--params", help="Non-embedding parameters (e.g. 2M); picks depth and width."),
+    params: str = typer.Option(None, "--params", help="Total parameters (e.g. 2M; embeddings included, as sweeps count them); picks depth, width and heads by the sweeps' shape rule."),
     layers: int = typer.Option(None, "--layers", help="Number of layers (with --d-model)."),
     d_model: int = typer.Option(None, "--d-model", help="Model width (with --layers)."),
-    heads: int = typer.Option(None, "--heads", help="Attention heads (default: head size 32 below width 256, else 64)."),
+    heads: int = typer.Option(None, "--heads", help="Attention heads (default: the shape rule's, d_model // 16 up to width 128, // 32 up to 384, else // 64)."),
     kv_heads: int = typer.Option(None, "--kv-heads", help="Key/value heads (grouped-query attention)."),
     d_ff: int = typer.Option(None, "--d-ff", help="MLP width (default 4 x d_model)."),
     gated_mlp: bool = typer.Option(False, "--gated-mlp", help="Gated (SwiGLU) MLP."),
@@ -117,7 +122,7 @@ def train(
     if params is not None:
         # The shape rule rounds depth and width, so the trained size differs from the request:
         # say both rather than let a 20K request silently become a 12K model.
-        payload["requested_non_embedding_params"] = number(params, "--params")
+        payload["requested_params"] = number(params, "--params")
 
     def render():
         _render_result(payload)
@@ -229,8 +234,8 @@ def _render_result(p: dict) -> None:
     peak = "unknown" if p["peak_flops_per_s"] is None else f"{p['peak_flops_per_s'] / 1e9:,.1f} GFLOP/s"
     rows = [
         ("parameters (total / non-embedding)", f"{fmt(p['params'])} / {fmt(p['non_embedding_params'])}"
-         + (f"  (asked {fmt(p['requested_non_embedding_params'])}; shape rule of scalinglab.train.shapes)"
-            if "requested_non_embedding_params" in p else "")),
+         + (f"  (asked {fmt(p['requested_params'])} total; shape rule of scalinglab.core.shapes)"
+            if "requested_params" in p else "")),
         ("tokens / steps", f"{fmt(p['tokens'])} / {p['steps']:,}"),
         ("FLOPs (chinchilla, full)", f"{p['flops']:.3g}"),
         ("validation loss (nats/token)", f"{p['loss']:.4f}  (best {p['best_loss']:.4f})"),

@@ -156,6 +156,8 @@ def whole_number(value, name: str, *, minimum: int = 1) -> int:
     if isinstance(value, (str, bytes)):
         text = value.decode() if isinstance(value, bytes) else value
         number = parse_number(text, name=name, allow_zero=True, integer=True)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        number = int(value)  # exact: through float, 2**63 - 1 would become 2**63
     elif isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         number = float(value)
         if not (math.isfinite(number) and number.is_integer()):

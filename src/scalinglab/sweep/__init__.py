@@ -3,7 +3,10 @@
 =================  =========================================================================
 module             what it does
 =================  =========================================================================
-``design``         IsoFLOP grid and model ladder -> planned runs (configs, IDs, conventions)
+``design``         IsoFLOP grid and model ladder -> a SweepDesign of planned runs
+``planned``        PlannedRun, SweepDesign, plan_run (config, ID, FLOPs by convention)
+``family``         the shapes a sweep may use (scalinglab.core.shapes) and a law's best one
+``priors``         what centres a budget's sizes (tokens per parameter, a law's optimum)
 ``hyperparams``    the stated learning-rate / batch / warm-up / schedule rule
 ``store``          one folder per sweep: sealed per-run records, Parquet tables, lock, status
 ``worker``         the run function an executor calls (``train_task``) and its attempt log

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.hyperparams import deepseek_batch_tokens, deepseek_learning_rate
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,6 @@ class HyperparameterRule:
             When ``tokens`` is below one sequence per step for :attr:`min_steps` steps, i.e. the
             budget is too small for a meaningful run.
         """
-        from scalinglab.laws.hyperparams import deepseek_batch_tokens, deepseek_learning_rate
-
         lr_published = float(deepseek_learning_rate(compute))
         batch_tokens = float(deepseek_batch_tokens(compute))
         if tokens < self.min_steps * ctx:

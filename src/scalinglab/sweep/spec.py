@@ -15,10 +15,13 @@ Unknown keys are an error (a typo must not silently fall back to a default).
 
 from __future__ import annotations
 
-import math
+import warnings
 from pathlib import Path
 
+from scalinglab.core.numbers import number_list, positive_float, whole_number
 from scalinglab.errors import ScalingLabError
+from scalinglab.sweep.design import isoflop_design, ladder_design
+from scalinglab.sweep.hyperparams import HyperparameterRule
 
 #: Every setting a sweep accepts, with its default.
 DEFAULTS = {
@@ -26,7 +29,7 @@ DEFAULTS = {
     "budgets": None,
     "sizes_per_budget": 5,
     "span_decades": 1.0,
-    "prior_law": None,  # design.default_prior(tokenizer): 80 bytes or 20 BPE tokens per parameter
+    "prior_law": None,  # priors.default_prior(tokenizer): 80 bytes or 20 BPE tokens per parameter
     "sizes": None,
     "multiples": [5, 10, 20, 40],
     "corpus": None,
@@ -128,16 +131,6 @@ def merge_settings(*layers: dict) -> dict:
     return out
 
 
-def _numbers(values, name: str) -> list[float]:
-    from scalinglab.core.numbers import parse_number
-
-    if isinstance(values, str):
-        values = [v for v in values.split(",") if v.strip()]
-    if not isinstance(values, (list, tuple)):
-        values = [values]
-    return [parse_number(v, name=name) for v in values]
-
-
 def build_design(settings: dict, check_corpus: bool = True):
     """The :class:`~scalinglab.sweep.design.SweepDesign` that ``settings`` describe.
 
@@ -146,35 +139,28 @@ def build_design(settings: dict, check_corpus: bool = True):
     ScalingLabError
         For a missing budget list, an unknown kind, corpus, convention or law, or budgets too small.
     """
-    from scalinglab.sweep.design import isoflop_design, ladder_design
-    from scalinglab.sweep.hyperparams import HyperparameterRule
-
     s = settings
-    max_lr = float(s["max_lr"])
-    if not (math.isfinite(max_lr) and max_lr > 0):
-        raise ScalingLabError(f"max_lr: must be a positive learning rate, got {s['max_lr']!r}")
-    if not isinstance(s["min_steps"], int) or s["min_steps"] < 1:
-        raise ScalingLabError(f"min_steps: must be a positive whole number, got {s['min_steps']!r}")
-    rule = HyperparameterRule(max_lr=max_lr, min_steps=s["min_steps"])
-    common = dict(corpus=s["corpus"], tokenizer=s["tokenizer"], ctx=int(s["ctx"]),
-                  convention=s["convention"], rule=rule, seed=int(s["seed"]), device=s["device"],
-                  dtype=s["dtype"], eval_tokens=int(s["eval_tokens"]),
-                  val_fraction=float(s["val_fraction"]), check_corpus=check_corpus)
+    rule = HyperparameterRule(max_lr=positive_float(s["max_lr"], "max_lr"),
+                              min_steps=whole_number(s["min_steps"], "min_steps"))
+    # The designs read ctx, seed, eval_tokens, val_fraction and the counts themselves, each
+    # mistake as one line naming the setting.
+    common = dict(corpus=s["corpus"], tokenizer=s["tokenizer"], ctx=s["ctx"],
+                  convention=s["convention"], rule=rule, seed=s["seed"], device=s["device"],
+                  dtype=s["dtype"], eval_tokens=s["eval_tokens"],
+                  val_fraction=s["val_fraction"], check_corpus=check_corpus)
     if s["kind"] == "isoflop":
         if not s["budgets"]:
             raise ScalingLabError("an IsoFLOP sweep needs budgets: --budgets 1e11,3e11,1e12")
-        return isoflop_design(_numbers(s["budgets"], "budgets"),
-                              sizes_per_budget=int(s["sizes_per_budget"]),
-                              span_decades=float(s["span_decades"]), prior_law=s["prior_law"],
+        return isoflop_design(number_list(s["budgets"], "budgets"),
+                              sizes_per_budget=s["sizes_per_budget"],
+                              span_decades=s["span_decades"], prior_law=s["prior_law"],
                               **common)
     if s["kind"] == "ladder":
         if not s["sizes"]:
             raise ScalingLabError("a ladder sweep needs sizes: sizes = [3e4, 1e5, 3e5]")
-        import warnings
-
         with warnings.catch_warnings():
             # Sizes merged onto one shape are also in design.notes, which the sweep prints.
             warnings.simplefilter("ignore", UserWarning)
-            return ladder_design(_numbers(s["sizes"], "sizes"), _numbers(s["multiples"], "multiples"),
+            return ladder_design(number_list(s["sizes"], "sizes"), number_list(s["multiples"], "multiples"),
                                  **common)
     raise ScalingLabError(f"kind {s['kind']!r}: expected 'isoflop' or 'ladder'")

@@ -1,8 +1,8 @@
 """Train small GPT models on real text (torch is imported only inside this package's modules).
 
 Importing ``scalinglab.train`` is light: :class:`TrainConfig` needs no torch. The training loop
-(``from scalinglab.train import train``), the model (``GPT``, ``KaplanTransformer``) and the shape
-rule (``shape_for_params``) load torch when first used::
+(``from scalinglab.train import train``) and the model (``GPT``, ``KaplanTransformer``) load torch
+when first used; the shape rule (``shape_for_params``) is :mod:`scalinglab.core.shapes`'s::
 
     from scalinglab.train import TrainConfig, train
     result = train(TrainConfig(n_layer=2, d_model=64, n_head=2, tokens=2_000_000))
@@ -17,7 +17,7 @@ _LAZY = {
     "TrainResult": "scalinglab.train.trainer",
     "GPT": "scalinglab.train.model",
     "KaplanTransformer": "scalinglab.train.model",
-    "shape_for_params": "scalinglab.train.shapes",
+    "shape_for_params": "scalinglab.core.shapes",
     "list_corpora": "scalinglab.train.corpora",
 }
 

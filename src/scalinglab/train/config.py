@@ -15,6 +15,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from scalinglab.core.architecture import TransformerShape
+from scalinglab.core.numbers import whole_number
 from scalinglab.errors import ScalingLabError
 
 #: The corpus a run uses when none is named (see :mod:`scalinglab.train.corpora` for why).
@@ -148,19 +150,20 @@ class TrainConfig:
         # The shape rules (positive sizes, d_model divisible by n_head, n_kv_head divides n_head)
         # live in TransformerShape; building one here checks them with the same messages.
         self.shape(tokenizer_vocab(self.tokenizer))
-        for name in ("tokens", "batch_size", "eval_tokens"):
-            _positive_int(name, getattr(self, name))
-        for name in ("warmup_steps", "eval_every", "seed", "checkpoint_every"):
-            _non_negative_int(name, getattr(self, name))
+        # Counts in any whole-number spelling (1e6, np.int64(16), "2M") are stored as plain ints,
+        # so equal configs hash to one run ID and serialise to JSON.
+        counts = {name: 1 for name in ("tokens", "batch_size", "eval_tokens")}
+        counts.update({name: 0 for name in ("warmup_steps", "eval_every", "seed", "checkpoint_every")})
+        counts.update({name: 1 for name in ("micro_batch_size", "threads")
+                       if getattr(self, name) is not None})
+        for name, minimum in counts.items():
+            object.__setattr__(self, name, whole_number(getattr(self, name), name, minimum=minimum))
         if self.micro_batch_size is not None:
-            _positive_int("micro_batch_size", self.micro_batch_size)
             if self.batch_size % self.micro_batch_size:
                 raise ScalingLabError(
                     f"batch_size {self.batch_size} is not a multiple of micro_batch_size "
                     f"{self.micro_batch_size}"
                 )
-        if self.threads is not None:
-            _positive_int("threads", self.threads)
         if self.tokens > MAX_TOKENS:
             raise ScalingLabError(
                 f"tokens: {self.tokens:.3g} is more than a run can count (at most {MAX_TOKENS:.3g}, "
@@ -227,8 +230,6 @@ class TrainConfig:
         vocab : int, optional
             Vocabulary size; defaults to the tokenizer's (:attr:`vocab`).
         """
-        from scalinglab.core.architecture import TransformerShape
-
         return TransformerShape(
             n_layer=self.n_layer,
             d_model=self.d_model,
@@ -260,16 +261,6 @@ class TrainConfig:
     def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
-
-
-def _positive_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ScalingLabError(f"{name}: must be a positive integer, got {value!r}")
-
-
-def _non_negative_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ScalingLabError(f"{name}: must be a non-negative integer, got {value!r}")
 
 
 def _in_range(name, value, low, high, open_low=False, open_high=False) -> None:

@@ -149,3 +149,29 @@ def test_range_moves_off_the_family_edge_and_says_so():
     sizes = [r.params for r in design.runs]
     assert len(set(sizes)) == 5 and sizes == sorted(sizes)
     assert any("moved off the prior's centre" in note for note in design.notes)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"min_steps": 0}, "min_steps: must be a whole number >= 1, got 0"),
+    ({"min_steps": 2.5}, "min_steps: must be a whole number, got 2.5"),
+    ({"max_lr": -1e-3}, "max_lr: must be positive and finite"),
+    ({"budgets": "1e11,abc"}, "budgets: cannot read 'abc' as a number"),
+    ({"budgets": [1e11, 0]}, "budgets: must be positive and finite, got 0.0 at index 1"),
+    ({"ctx": 64.5}, "ctx: must be a whole number, got 64.5"),
+    ({"span_decades": 0}, "span_decades: must be positive and finite"),
+])
+def test_sweep_settings_are_read_by_the_number_reader(changes, message):
+    from scalinglab.sweep.spec import build_design, merge_settings
+
+    settings = merge_settings({"budgets": [1e11, 1e12]}, changes)
+    with pytest.raises(ScalingLabError, match=message) as info:
+        build_design(settings, check_corpus=False)
+    assert "\n" not in str(info.value)
+
+
+def test_sweep_file_strings_read_like_the_cli():
+    from scalinglab.sweep.spec import build_design, merge_settings
+
+    spelled = build_design(merge_settings({"budgets": "1e11, 1e12", "ctx": "128", "min_steps": "300"}),
+                           check_corpus=False)
+    assert spelled.design_id == isoflop_design(BUDGETS[::2], check_corpus=False).design_id

@@ -54,3 +54,30 @@ def test_bad_settings_raise_one_clear_line(changes, message):
     with pytest.raises(ScalingLabError, match=message) as info:
         TrainConfig(**changes)
     assert "\n" not in str(info.value)
+
+
+def test_counts_in_any_whole_spelling_are_stored_as_ints():
+    # A notebook writes tokens=1e6 or batch_size=np.int64(16); the config stores plain ints, so
+    # it serialises to JSON and equals (and hashes to the same run ID as) the int spelling.
+    import numpy as np
+
+    from scalinglab.sweep.store import run_id
+
+    spelled = TrainConfig(tokens=1e6, batch_size=np.int64(16), seed=np.int32(3), threads=2.0)
+    plain = TrainConfig(tokens=1_000_000, batch_size=16, seed=3, threads=2)
+    assert spelled == plain
+    assert type(spelled.tokens) is int and type(spelled.batch_size) is int
+    assert run_id(spelled.to_dict()) == run_id(plain.to_dict())
+    json.dumps(spelled.to_dict())
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"tokens": 1.5e6 + 0.5}, "tokens: must be a whole number"),
+    ({"batch_size": 0}, "batch_size: must be a whole number >= 1, got 0"),
+    ({"seed": -1}, "seed: must be a whole number >= 0, got -1"),
+    ({"eval_every": True}, "eval_every: must be a whole number, got True"),
+    ({"micro_batch_size": 2.5}, "micro_batch_size: must be a whole number"),
+])
+def test_fractional_negative_or_boolean_counts_are_refused(changes, message):
+    with pytest.raises(ScalingLabError, match=message):
+        TrainConfig(**changes)

@@ -399,7 +399,7 @@ def validate_runs(df, *, on_invalid: str = "raise"):
 def drop_highest_loss(df, k: int):
     """Drop the ``k`` runs with the largest loss, recording them (Epoch's outlier rule drops 5).
 
-    Besiroglu et al. 2024 (``FITTING.md`` §1) drop the 5 largest losses of the Chinchilla Figure 4
+    Besiroglu et al. 2024 (arXiv 2404.10102) drop the 5 largest losses of the Chinchilla Figure 4
     digitisation before fitting.
     """
     if k < 0 or k >= len(df):

@@ -1,6 +1,6 @@
 """Bootstrap confidence intervals for a fitted scaling law (resampling runs with replacement).
 
-Protocol (Besiroglu et al. 2024, Epoch ``data_analysis.ipynb`` cell 21; ``FITTING.md`` §5): draw
+Protocol (Besiroglu et al. 2024, Epoch ``data_analysis.ipynb`` cell 21; docs/fitting.md): draw
 ``n_resamples`` sets of run indices with replacement, refit each, and report percentile intervals of
 E, A, B, α, β, the allocation exponents a = β/(α+β), b = α/(α+β) and, at a user budget C, of the
 compute-optimal N_opt, D_opt and tokens per parameter.

@@ -16,7 +16,7 @@ the slope would be far too narrow; intervals here come from a bootstrap over run
 curves with replacement, rebuild the envelope, refit). Rows with zero FLOPs (an evaluation at
 step 0, before any training) are skipped: they have no position on the log-FLOP axis. Hoffmann report a = 0.50 (0.488, 0.502),
 b = 0.50 (0.501, 0.512) (Table 2) [P]. Curves should come from runs whose learning-rate schedule
-length matches their horizon (``FITTING.md`` §7).
+length matches their horizon (Hoffmann et al. 2022 §3.1).
 """
 
 from __future__ import annotations

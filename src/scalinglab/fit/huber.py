@@ -4,13 +4,13 @@ Model (Hoffmann et al. 2022, §3.3 Eq. 3; log-sum-exp form of Epoch's ``data_ana
 
     log L̂(N, D) = LSE(a − α·log N,  b − β·log D,  e),   A = e^a, B = e^b, E = e^e
 
-Objective (``FITTING.md`` §2.2): f(θ) = Σ_i c_i · Huber_δ(log L_i − log L̂_i), θ = (a, b, e, α, β),
-**summed** over runs (c_i are resampling counts; 1 without bootstrap). Every function here takes a
+Objective (Hoffmann et al. 2022 App. D.2):
+f(θ) = Σ_i c_i · Huber_δ(log L_i − log L̂_i), θ = (a, b, e, α, β), **summed** over runs (c_i are resampling counts; 1 without bootstrap). Every function here takes a
 batch of parameter vectors ``theta`` of shape (S, 5), so the 4,500 starts of the Hoffmann grid, or
 1,000 bootstrap resamples, are evaluated in one numpy pass.
 
-Also the Huber *likelihood* of Besiroglu et al. 2024 (Epoch; ``FITTING.md`` §4), the estimator behind
-their reported constants, with a free log-scale σ:
+Also the Huber *likelihood* of Besiroglu et al. 2024 (Epoch, ``data_analysis.ipynb`` cells 16,
+24-26), the estimator behind their reported constants, with a free log-scale σ:
 
     g(θ, σ) = Σ_i ρ_δ(r_i / e^σ) + n·σ + n·log Z(δ),
     Z(δ) = √(2π)·(1 − 2·Φ̄(δ)) + 2·e^(−δ²/2)/δ.
@@ -35,7 +35,7 @@ def single_threaded_blas():
     """Context limiting BLAS to one thread while many tiny fits run.
 
     OpenBLAS threads spin-wait; on a busy 2-core machine a 5-parameter L-BFGS-B step then costs
-    ~10 ms instead of ~50 µs (measured; FITTING.md §6 makes the same point). Uses ``threadpoolctl``
+    ~10 ms instead of ~50 µs (measured; see docs/fitting.md). Uses ``threadpoolctl``
     when installed (its library scan is done once per process) and is a no-op otherwise.
     """
     if not _CONTROLLER:

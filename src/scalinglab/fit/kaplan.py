@@ -1,6 +1,6 @@
 """Kaplan's joint law L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, Eq. 1.5/4.1).
 
-Fitted with the Approach-3 machinery's choices (``FITTING.md`` §2): summed Huber loss (δ = 1e-3) on
+Fitted with the Approach-3 machinery's choices (docs/fitting.md): summed Huber loss (δ = 1e-3) on
 log-loss residuals, analytic gradient, L-BFGS-B with ``ftol = 0`` and a tight ``gtol``, started from
 a small grid. In log form, with ρ = α_N/α_D,
 

@@ -1,6 +1,6 @@
 """Approach 3: fit L(N, D) = E + A/N^α + B/D^β to a table of runs (Hoffmann et al. 2022, §3.3).
 
-The fit is Hoffmann's, made fast and made to finish (``FITTING.md`` §2):
+The fit is Hoffmann's, made fast and made to finish (docs/fitting.md):
 
 - Huber loss (δ = 1e-3) on residuals of log loss, **summed** over runs, in the log-sum-exp
   parametrisation θ = (a, b, e, α, β) with A = e^a, B = e^b, E = e^e (App. D.2, Eq. 3).
@@ -9,15 +9,18 @@ The fit is Hoffmann's, made fast and made to finish (``FITTING.md`` §2):
   Huber loss, so the steps are well scaled even though a, b span 0–25 and α, β 0–2). The best
   ``n_polish`` distinct starts are then finished one by one with scipy's L-BFGS-B using the analytic
   gradient, ``ftol = 0`` and ``gtol = 1e-10`` — the tight tolerances that avoid the early stop which
-  the mean reduction and default tolerances cause (``FITTING.md`` §2.5). The reported optimum is the
-  best converged polish. On the Epoch data this reaches f* = 0.0010182740178 (``FITTING.md`` §3).
+  the mean reduction and default tolerances cause (Besiroglu et al. 2024). The reported optimum is
+  the
+  best converged polish. On the Epoch data this reaches f* = 0.0010182740178 [C].
 - ``estimator="likelihood"`` instead maximises Epoch's Huber likelihood with a free scale σ
-  (Besiroglu et al. 2024; ``FITTING.md`` §4), the estimator behind their reported constants,
+  (Besiroglu et al. 2024, ``data_analysis.ipynb`` cells 24-26), the estimator behind their
+  reported constants,
   started from the summed-Huber optimum.
 
 Options: tie the exponents (α = β), fix E, bound the exponents, any δ.
 
-Small sweeps (``FITTING.md`` pitfalls; ``diagnose``): ten-odd tiny runs spanning a factor ~1.3 in
+Small sweeps (docs/fitting.md, degenerate fits; ``diagnose``): ten-odd tiny runs spanning a factor
+~1.3 in
 loss rarely identify all five parameters. The optimiser then "converges" to a boundary law (E -> 0,
 an exponent near 0 where its term merges with E, or a steep term that vanishes over the data).
 Every fit is therefore checked after the optimum is found; each problem is a message in
@@ -54,7 +57,7 @@ HOFFMANN_GRID = {
 HOFFMANN_DELTA = 1e-3
 
 #: A polish counts as converged when scipy reports success or its largest gradient component is at
-#: most this (the objective's gradient at the Epoch-data optimum is below 3e-10; FITTING.md §3).
+#: most this (the objective's gradient at the Epoch-data optimum is below 3e-10 [C]).
 GRAD_ACCEPT = 1e-7
 
 #: A start whose a = ln A, b = ln B or e = ln E rises above THETA_LIMIT has run away. Beyond
@@ -146,7 +149,8 @@ def learning_curves_note(runs) -> str | None:
 
     Approach 3 fits one final loss per run (Hoffmann et al. 2022, §3.3); fed a long-form curve table
     it fits every evaluation point as if it were a run trained to that many tokens, although the
-    early points of a run come from an unfinished learning-rate schedule (``FITTING.md`` §7). Only
+    early points of a run come from an unfinished learning-rate schedule (Hoffmann et al. 2022
+    §3.1). Only
     a repeated ``run_id`` is taken as evidence: a ladder legitimately has several runs per size.
     """
     if not hasattr(runs, "columns") or "run_id" not in runs:
@@ -356,8 +360,9 @@ class ChinchillaFit(ParamsMixin):
     delta : float
         Huber threshold on log-loss residuals (Hoffmann: 1e-3).
     estimator : {"huber", "likelihood"}
-        ``"huber"``: minimise the summed Huber loss (Hoffmann's objective, ``FITTING.md`` §2).
-        ``"likelihood"``: Epoch's Huber maximum likelihood with a free scale (``FITTING.md`` §4).
+        ``"huber"``: minimise the summed Huber loss (Hoffmann's objective, App. D.2).
+        ``"likelihood"``: Epoch's Huber maximum likelihood with a free scale (Besiroglu et al.
+        2024).
     tie_exponents : bool
         Constrain α = β.
     fixed_E : float, optional
@@ -609,7 +614,7 @@ def _fit_likelihood(theta, data, delta, pmap):
     """Minimise Epoch's negative Huber log-likelihood from the summed-Huber optimum ``theta``.
 
     σ starts at the log of the median absolute residual. The objective is close to least absolute
-    deviations (σ ends near e^-12, FITTING.md §4), so BFGS typically stops on precision loss, as
+    deviations (σ ends near e^-12 [C]), so BFGS typically stops on precision loss, as
     Epoch's own fit did; the best point reached is returned with ``ok`` False in that case.
     """
     from scipy.optimize import minimize

@@ -3,7 +3,7 @@
 - :class:`PowerLaw` — ordinary least squares on log y against log x (base-independent), with
   t-based standard errors and intervals. Used for N_opt ∝ C^a (Approaches 1 and 2), for
   Kaplan-style L = (X_c/X)^α (α = −s, X_c = k^(1/α)) and for the Approach-2 interpolation of D on N
-  in ``FITTING.md`` §7.
+  over Hoffmann et al. 2022 Table A3 (docs/fitting.md).
 - :class:`SaturatingPowerLaw` — L = E + (X0/X)^α over one variable (N, D or C), fitted by least
   squares on the loss by variable projection: for each α the model is linear in (E, c = X0^α),
   solved exactly with E ≥ 0, c > 0; α is found by a log-spaced scan and refined by bounded Brent.

@@ -3,7 +3,8 @@
 A law fitted to runs below a compute (or size) threshold is asked to predict every run above it.
 Each held-out run's relative error (predicted/actual − 1) and log error (ln predicted − ln actual)
 is reported, with their means; the RMS of the log errors is the score used by Alabdulmohsin et al.
-2022 for learning-curve extrapolation (``FITTING.md`` §11). This is what tells a user how far to
+2022 for learning-curve extrapolation (NeurIPS 2022, arXiv 2209.06640). This is what tells a user
+how far to
 trust a fit.
 """
 

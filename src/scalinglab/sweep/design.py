@@ -286,7 +286,7 @@ def _check_corpus(corpus: str) -> None:
 MAX_SIZE_MISS = 2.0
 
 #: Hoffmann et al. 2022 Table 3 [P]: the compute-optimal models train on about 20 tokens per
-#: parameter (1B params -> 20.2B tokens, 10B -> 205.1B; LAWS.md §2.4).
+#: parameter (1B params -> 20.2B tokens, 10B -> 205.1B; [P]).
 CHINCHILLA_TOKENS_PER_PARAM = 20.0
 
 #: Bytes per BPE token of English-like text: "one token generally corresponds to ~4 characters"

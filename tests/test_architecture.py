@@ -1,4 +1,4 @@
-"""Parameter counts and FLOP conventions against published vectors (TEST_VECTORS.md §A, §B H1/H5)."""
+"""Parameter counts and FLOP conventions against published vectors (TEST_VECTORS §A, §B H1/H5)."""
 
 import pytest
 
@@ -153,7 +153,7 @@ def test_megatron_formulas_literal():
 
 
 def test_gqa_generalisation_matches_megatron_code():
-    # PLANNER §1.3: Megatron-LM training.py (38644dd) counts 12·B·s·L·h²·(1 + ffn/h + g/a + s/h +
+    # Megatron-LM training.py (38644dd) counts 12·B·s·L·h²·(1 + ffn/h + g/a + s/h +
     # V/(2Lh)) per iteration with g query groups of a heads; our GQA generalisation must agree.
     L, h, a, g, ffn, s, V = 16, 2048, 16, 4, 5632, 4096, 32000
     shape = TransformerShape(n_layer=L, d_model=h, n_head=a, n_kv_head=g, d_ff=ffn, vocab=V, ctx=s)

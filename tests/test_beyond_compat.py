@@ -4,7 +4,7 @@
 The seed gives these three classes without a usage block, so the usage below calls every seed
 method the way the seed defines it (positional and keyword arguments as in its signatures) and
 prints the answers; the tests check the printed numbers against Wei et al. 2022 Table 1, the law
-presets (TEST_VECTORS L8, L22) and LAWS §5.2.
+presets (TEST_VECTORS L8, L22) and dataset cards; docs/planner.md.
 """
 
 import inspect

@@ -1,4 +1,5 @@
-"""Laws beyond Chinchilla against the published vectors of TEST_VECTORS.md §D (L16–L30) and LAWS.md
+"""Laws beyond Chinchilla against the published vectors of TEST_VECTORS §D (L16–L30) and
+docs/laws.md
 §4, §6–§10. Each test names the vector it reproduces and the tolerance the source allows."""
 
 import math
@@ -96,7 +97,8 @@ def test_repeated_data_value_L19():
     for epochs, ratio in expected.items():
         tol = dict(rel=1e-3) if ratio > 10 else dict(abs=1e-3)
         assert m.effective_tokens(epochs * 1e9, 1e9) / 1e9 == pytest.approx(ratio, **tol)
-    # The value of repeated data quoted in the issue: 4 epochs ~93.1%, 16 ~66.1%, 40 ~37.9%.
+    # The value of repeated data Muennighoff et al. 2023 give: 4 epochs ~93.1%, 16 ~66.1%, 40
+    # ~37.9%.
     assert m.repeated_data_value(4) == pytest.approx(0.931, abs=1e-3)
     assert m.repeated_data_value(16) == pytest.approx(0.661, abs=1e-3)
     assert m.repeated_data_value(40) == pytest.approx(0.379, abs=1e-3)
@@ -267,7 +269,7 @@ def test_wei_table_shape_L26():
     assert rows[9].model == "many" and rows[9].flops is None and rows[9].params is None
 
 
-# Every row of Wei et al. 2022 Table 1 (LAWS.md §6.1) [P]: (row, FLOPs, params, model).
+# Every row of Wei et al. 2022 Table 1 (Wei et al. 2022 Table 1) [P]: (row, FLOPs, params, model).
 WEI_ROWS = [
     (1, 2.3e22, 13e9, "GPT-3"), (2, 3.1e23, 175e9, "GPT-3"), (3, 3.1e23, 175e9, "GPT-3"),
     (4, 1.3e22, 7.1e9, "Gopher"), (5, 5.0e23, 280e9, "Gopher"), (6, 5.0e23, 280e9, "Gopher"),
@@ -288,7 +290,8 @@ def test_wei_rows_L27(row, flops, params, model):
 
 
 def test_wei_gotchas():
-    # LAWS §11.9: MMLU 57-topic is GPT-3 175B at 3.1e23, not Gopher; multilingual CoT 2.9e23 PaLM 62B.
+    # docs/laws.md, known inconsistencies: MMLU 57-topic is GPT-3 175B at 3.1e23, not Gopher;
+    # multilingual CoT 2.9e23 PaLM 62B.
     mmlu57 = find_task("MMLU (57-topic avg.)")
     assert len(mmlu57) == 1 and mmlu57[0].model == "GPT-3" and mmlu57[0].flops == 3.1e23
     ml = find_task("multilingual")
@@ -340,7 +343,7 @@ def test_gadre_rpj_L29():
     for loss, e in ((2.5, 0.4874), (3.0, 0.5984), (3.5, 0.6761)):
         assert err.predict(loss) == pytest.approx(e, abs=1e-4)
         assert err.accuracy(loss) == pytest.approx(1 - e, abs=1e-4)
-    # LAWS §6.3 table, 46-task C4 row.
+    # Gadre et al. 2024, fit_ds [C], 46-task C4 row.
     c4 = gadre_error_law("C4", 46)
     assert (c4.k, c4.gamma, c4.epsilon) == (1.289, 0.9722, 0.7589)
     with pytest.raises(ScalingLabError):
@@ -350,7 +353,8 @@ def test_gadre_rpj_L29():
 
 
 def test_error_law_fitter_recovers_gadre_constants():
-    # The fitter, fed points on Gadre's RefinedWeb 17-task law, returns its constants (LAWS §6.3).
+    # The fitter, fed points on Gadre's RefinedWeb 17-task law, returns its constants (Gadre et
+    # al. 2024).
     truth = gadre_error_law("refinedweb", 17)
     loss = np.linspace(2.3, 4.2, 15)
     fit = ErrorLawFit().fit(loss, truth.predict(loss))
@@ -361,7 +365,8 @@ def test_error_law_fitter_recovers_gadre_constants():
 
 
 def test_sigmoid_fitter_two_step():
-    # OLMo ladder step 2 form (LAWS §6.4): recover a known sigmoid from noisy points, then chain
+    # OLMo ladder step 2 form (Bhagia et al. 2024): recover a known sigmoid from noisy points,
+    # then chain
     # with a step-1 Chinchilla-form task-loss law.
     truth = SigmoidAccuracyLaw(a=-0.72, L0=1.05, k=5.0, b=0.97)
     rng = np.random.default_rng(0)
@@ -417,7 +422,7 @@ def test_sardana_invariance_L30():
 
 
 def test_sardana_other_constant_sets():
-    # LAWS §9.1 [C]: rounded Hoffmann -> N 8.02B, saving 10.1%; Epoch MLE -> 6.09B, 29%.
+    # Sardana et al. 2024 [C]: rounded Hoffmann -> N 8.02B, saving 10.1%; Epoch MLE -> 6.09B, 29%.
     for law, n, save in (("hoffmann2022", 8.02e9, 0.101), ("epoch2024", 6.09e9, 0.29)):
         r = inference_aware_optimum(law, chinchilla_compute_for_params(law, 13e9), 2e12)
         assert r["params"] == pytest.approx(n, rel=1e-2)
@@ -439,11 +444,12 @@ def test_inference_bad_input():
         inference_aware_for_loss("hoffmann2022", 1.5, 1e12)  # below E = 1.69
 
 
-# ----- Precision (LAWS §8) ---------------------------------------------------------------------
+# ----- Precision (Kumar et al. 2024) ----------------------------------------------------------
 
 
 def test_weight_memory_M8():
-    # M8 / LAWS §8.3: 70B at 16, 8, 4 bits -> 140, 70, 35 GB (exact); 4-bit with 16-bit scales per
+    # M8 / docs/laws.md, precision: 70B at 16, 8, 4 bits -> 140, 70, 35 GB (exact); 4-bit with
+    # 16-bit scales per
     # 64 weights -> 37.19 GB (convention [R]).
     assert weight_memory_bytes(70e9, 16) == 140e9
     assert weight_memory_bytes(70e9, 8) == 70e9
@@ -454,7 +460,8 @@ def test_weight_memory_M8():
 
 
 def test_kumar_precision_vectors():
-    # LAWS §8.1 [C] on [S] constants (TEST_VECTORS §F: not strict); recomputed digits abs 1e-4.
+    # Kumar et al. 2024 [C] on [S] constants (TEST_VECTORS §F: not strict); recomputed digits abs
+    # 1e-4.
     for bits, frac in ((3, 0.6743), (4, 0.7759), (8, 0.9498), (16, 0.9975)):
         assert effective_param_fraction(weight_bits=bits) == pytest.approx(frac, abs=1e-4)
     assert ptq_degradation_scaling(token_factor=2) == pytest.approx(1.4209, abs=1e-4)

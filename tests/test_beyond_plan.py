@@ -1,5 +1,6 @@
-"""Planning answers beyond "how big": data supply (LAWS §5), the efficiency comparison (LAWS §7–§9)
-and the Kaplan–Chinchilla gap (LAWS §3, TEST_VECTORS L15)."""
+"""Planning answers beyond "how big": data supply (Villalobos et al. 2024, dataset cards), the
+efficiency comparison (docs/laws.md)
+and the Kaplan–Chinchilla gap (docs/laws.md, Kaplan-Chinchilla gap, TEST_VECTORS L15)."""
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_tokens_needed_regimes():
 
 
 def test_corpus_catalog_sizes():
-    # LAWS.md §5.2 [P]/[S]: published sizes and their tokenizers.
+    # dataset cards; docs/planner.md [P]/[S]: published sizes and their tokenizers.
     expected = {"fineweb": 15e12, "fineweb-edu": 1.3e12, "dolma": 3.08e12, "redpajama-v1": 1.2e12,
                 "redpajama-v2": 30.4e12, "c4": 156e9, "refinedweb": 600e9, "the-stack-v2": 900e9,
                 "arxiv": 28e9, "books": 26e9}
@@ -167,7 +168,8 @@ def test_compare_inference_aware_and_bad_input():
         compare(1e23, gpu="abacus")
 
 
-# ----- the Kaplan–Chinchilla gap (L15 and LAWS §3.1) ---------------------------------------------
+# ----- the Kaplan–Chinchilla gap (L15 and Pearce & Song 2024)
+# ---------------------------------------------
 
 
 def test_pearce_song_analytics_L15():
@@ -188,7 +190,8 @@ def test_pearce_song_analytics_L15():
 
 
 def test_gap_simulation_pearce_song_specs():
-    # LAWS §3.1 simulation with the script's constant sets: 0.7388 / 0.7805 (non-embedding) and
+    # Pearce & Song 2024 simulation with the script's constant sets: 0.7388 / 0.7805
+    # (non-embedding) and
     # 0.4577 / 0.5154 (total). TEST_VECTORS §F: protocol-dependent; exact tokens instead of the
     # script's nearest grid point move them by < 0.01. Kaplan-form loss slope in C_\E: -0.0659 /
     # -0.0690 (abs 1e-3).

@@ -1,4 +1,4 @@
-"""``scalinglab predict / optimal / laws / demo`` against published numbers (TEST_VECTORS.md §D).
+"""``scalinglab predict / optimal / laws / demo`` against published numbers (TEST_VECTORS §D).
 
 Every ``--json`` call must print exactly one JSON object; every user mistake exits 2 with one
 line on stderr and nothing on stdout.
@@ -205,7 +205,7 @@ def test_out_of_range_inputs_are_one_line_errors_not_nan(capsys, argv):
 
 def test_optimal_inference_tokens_zero_is_chinchilla(capsys):
     # Sardana et al. 2024: with no inference demand the inference-aware optimum is the
-    # Chinchilla optimum (same loss, same N) — LAWS.md §9.1.
+    # Chinchilla optimum (same loss, same N) — Sardana et al. 2024.
     payload = run_json(capsys, "optimal", "--compute", "1e22", "--law", "hoffmann2022",
                        "--inference-tokens", "0")
     inf = payload["inference_aware"]

@@ -1,7 +1,7 @@
 """The seed's ``ScalingLawPredictor`` (``../shared/seeds/000_*.txt`` §1) with correct numbers.
 
 The seed's usage code must run unchanged but for the import; its printed numbers must be the
-published ones (TEST_VECTORS.md §D), not the seed's invented formulas.
+published ones (TEST_VECTORS §D), not the seed's invented formulas.
 """
 
 import re

@@ -1,4 +1,4 @@
-"""The accelerator catalog: dense peaks per dtype, aliases, user catalogs (PLANNER.md §2)."""
+"""The accelerator catalog: dense peaks per dtype, aliases, user catalogs (docs/hardware.md)."""
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_required_devices_have_sourced_figures(name):
 @pytest.mark.parametrize(
     ("name", "dtype", "tflops"),
     [
-        # PLANNER §2.1 / §2.2: dense peaks, never the 2:4-sparse figures.
+        # docs/hardware.md: dense peaks, never the 2:4-sparse figures.
         ("H100", "bf16", 989.4), ("H100", "fp8", 1978.9), ("H100", "tf32", 494.7),
         ("H100-PCIe", "bf16", 756), ("H100-PCIe", "fp8", 1513),
         ("A100", "bf16", 312), ("A100", "tf32", 156), ("A100", "fp32", 19.5),

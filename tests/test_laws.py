@@ -1,7 +1,8 @@
 """Published laws against published and reference-computed numbers.
 
-Vector IDs (L1...L14) are those of ``../shared/reference/TEST_VECTORS.md`` §D; section numbers
-(§1, §2.6...) are ``LAWS.md``'s. Where a value is printed with a few digits, the tolerance is half a
+Vector IDs (L1...L14) are the project's published-test-vector ids (TEST_VECTORS §D); every value
+is cited to its paper, equation or table beside it (docs/laws.md). Where a value is printed with a
+few digits, the tolerance is half a
 unit in its last printed digit (``printed("1.824e9")``): the source cannot say more than that.
 """
 
@@ -31,7 +32,8 @@ def printed(text: str):
     return pytest.approx(float(text), abs=half_unit * (1 + 1e-9), rel=0)
 
 
-# ----- Kaplan et al. 2020 (LAWS §1) -------------------------------------------------------------
+# ----- Kaplan et al. 2020 (Kaplan et al. 2020)
+# -------------------------------------------------------------
 @pytest.mark.parametrize("n, expected", [(1e9, 2.37564), (1.47e9, 2.30709), (1e8, 2.82996)])
 def test_kaplan_loss_params_L1(n, expected):
     # L1: L(N) = (8.8e13/N)^0.076, Kaplan Eq. 1.1 / Table 5; abs 1e-5.
@@ -68,7 +70,8 @@ def test_kaplan_joint_law_separate_vs_table2_constants_L3(d, separate, joint):
 
 
 def test_kaplan_joint_law_tends_to_L_of_N():
-    # LAWS §1: with D -> inf the §1.2-constant L(N, D) is L(N) (2.3756 at N = 1e9, D = 1e20).
+    # Kaplan et al. 2020: with D -> inf the §1.2-constant L(N, D) is L(N) (2.3756 at N = 1e9, D =
+    # 1e20).
     separate_fit = KaplanLaw(alpha_N=kaplan.ALPHA_N, alpha_D=kaplan.ALPHA_D, N_c=kaplan.N_C,
                              D_c=kaplan.D_C)
     assert separate_fit.predict(1e9, 1e20) == pytest.approx(kaplan.loss_params(1e9), abs=1e-4)
@@ -111,7 +114,8 @@ def test_kaplan_table6_frontier_L6(pf_days, expected):
 
 def test_kaplan_alpha_c_min_and_overfit_bound_L7():
     # L7: α_C^min = 1/(1/0.76 + 1/0.21 + 1/0.076) = 0.05199 (Eq. 1.7; the paper prints 0.054 and
-    # 0.052, LAWS §11.1); overfitting bound D >= 5e3·N^0.74 = 2.285e10 at N = 1e9 (Eq. 4.4).
+    # 0.052, docs/laws.md, known inconsistencies); overfitting bound D >= 5e3·N^0.74 = 2.285e10 at
+    # N = 1e9 (Eq. 4.4).
     assert kaplan.alpha_c_min_predicted() == pytest.approx(0.05199, abs=1e-5)
     assert kaplan.overfit_min_tokens(1e9) == pytest.approx(2.285e10, rel=1e-3)
 
@@ -136,7 +140,8 @@ def test_kaplan_law_is_usable_like_a_parametric_law():
     assert KAPLAN_2020.optimum(c).params == pytest.approx(4.68e9, rel=1e-12)
 
 
-# ----- Hoffmann et al. 2022 closed form (LAWS §2.2, §2.6) ---------------------------------------
+# ----- Hoffmann et al. 2022 closed form (Hoffmann et al. 2022 Eq. 4, §2.6)
+# ---------------------------------------
 def test_hoffmann_rounded_frontier_constants_L8():
     # L8: G = (αA/(βB))^(1/(α+β)) = 1.34471, a = β/(α+β) = 0.45161, b = 0.54839 (Hoffmann Eq. 4, 10).
     assert HOFFMANN_2022.G == printed("1.34471")
@@ -153,7 +158,8 @@ def test_hoffmann_rounded_frontier_constants_L8():
     (1e26, "3.305e11", "5.043e13"),
 ])
 def test_hoffmann_rounded_optimum_L8(compute, n, d):
-    # L8 / LAWS §2.6: closed-form (N_opt, D_opt) with the rounded Eq. 10 constants.
+    # L8 / Hoffmann Eq. 4 closed form [C]: closed-form (N_opt, D_opt) with the rounded Eq. 10
+    # constants.
     best = HOFFMANN_2022.optimum(compute)
     assert best.params == printed(n)
     assert best.tokens == printed(d)
@@ -162,7 +168,8 @@ def test_hoffmann_rounded_optimum_L8(compute, n, d):
 @pytest.mark.parametrize("compute, ratio", [(1e21, "50.08"), (5.76e23, "92.65"), (5.88e23, "92.83"),
                                             (1e26, "152.6")])
 def test_hoffmann_rounded_tokens_per_param(compute, ratio):
-    # LAWS §2.6: tokens per parameter of the rounded-constant optimum (far from "20").
+    # Hoffmann Eq. 4 closed form [C]: tokens per parameter of the rounded-constant optimum (far
+    # from "20").
     assert HOFFMANN_2022.optimum(compute).tokens_per_param == printed(ratio)
 
 
@@ -179,7 +186,8 @@ def test_hoffmann_rounded_losses_L9(n, d, expected):
 
 
 def test_hoffmann_unrounded_constants_from_tex_L10():
-    # LAWS §2.1: E = e^0.5267228 = 1.69337, A = e^6.0073404 = 406.401, B = e^6.0179186 = 410.723;
+    # Hoffmann et al. 2022 Eq. 10: E = e^0.5267228 = 1.69337, A = e^6.0073404 = 406.401, B =
+    # e^6.0179186 = 410.723;
     # L10: G = 1.30005, a = 0.45653.
     law = HOFFMANN_2022_UNROUNDED
     assert law.E == printed("1.69337")
@@ -197,12 +205,13 @@ def test_hoffmann_unrounded_gives_the_papers_40b_at_gopher_budget_L10():
     assert best.tokens == printed("2.379e12")
     assert best.tokens_per_param == printed("58.93")
     assert best.loss == pytest.approx(1.9184, abs=1e-4)
-    # LAWS §11.2: the rounded constants give 32B there instead, a 20% difference.
+    # docs/laws.md, known inconsistencies: the rounded constants give 32B there instead, a 20%
+    # difference.
     assert HOFFMANN_2022.optimum(5.76e23).params / best.params == pytest.approx(0.7976, abs=5e-4)
 
 
 def test_hoffmann_unrounded_optimum_at_1e21_L10():
-    # L10: C = 1e21 -> N 2.217e9, D 7.518e10 (D/N 33.9, LAWS §2.6).
+    # L10: C = 1e21 -> N 2.217e9, D 7.518e10 (D/N 33.9, Hoffmann Eq. 4 closed form [C]).
     best = HOFFMANN_2022_UNROUNDED.optimum(1e21)
     assert best.params == printed("2.217e9")
     assert best.tokens == printed("7.518e10")
@@ -216,7 +225,8 @@ def test_hoffmann_unrounded_losses_L11(n, d, expected):
     assert HOFFMANN_2022_UNROUNDED.predict(n, d) == pytest.approx(expected, abs=1e-4)
 
 
-# ----- Epoch AI replication (LAWS §2.7) ---------------------------------------------------------
+# ----- Epoch AI replication (Besiroglu et al. 2024)
+# ---------------------------------------------------------
 def test_epoch_mle_frontier_constants_L13():
     # L13: Epoch MLE (notebook cells 25-26): G = 0.119633, a = 0.51264.
     assert EPOCH_2024.G == printed("0.119633")
@@ -238,7 +248,8 @@ def test_epoch_mle_optimum_L13(compute, n, d, ratio):
 
 
 def test_epoch_mle_loss_L13_and_gopher_budget():
-    # L13: L(70e9, 1.4e12) = 1.9734; LAWS §2.6 Gopher budget: N 72.36B, D 1.327T, D/N 18.34, L 1.9740.
+    # L13: L(70e9, 1.4e12) = 1.9734; Hoffmann Eq. 4 closed form [C] Gopher budget: N 72.36B, D
+    # 1.327T, D/N 18.34, L 1.9740.
     assert EPOCH_2024.predict(70e9, 1.4e12) == pytest.approx(1.9734, abs=1e-4)
     best = EPOCH_2024.optimum(5.76e23)
     assert best.params == printed("72.36e9")
@@ -249,7 +260,8 @@ def test_epoch_mle_loss_L13_and_gopher_budget():
 
 def test_epoch_paper_rounded_L14():
     # L14: paper-rounded set (1.82, 482.01, 2085.43, 0.3478, 0.3658): a 0.51261; D/N 18.38 at
-    # 5.88e23; (7.225e10, 1.329e12, 18.39) at 5.76e23; LAWS §2.6 loss there 1.9772.
+    # 5.88e23; (7.225e10, 1.329e12, 18.39) at 5.76e23; Hoffmann Eq. 4 closed form [C] loss there
+    # 1.9772.
     law = EPOCH_2024_ROUNDED
     assert law.a == printed("0.51261")
     assert law.optimum(5.88e23).tokens_per_param == printed("18.38")
@@ -264,7 +276,8 @@ def test_epoch_paper_rounded_L14():
 @pytest.mark.parametrize("law", [HOFFMANN_2022, HOFFMANN_2022_UNROUNDED, EPOCH_2024, EPOCH_2024_ROUNDED],
                          ids=lambda law: law.name)
 def test_closed_form_equals_brent_minimisation_L12(law):
-    # L12 / LAWS §2.2: Brent along 6ND = C agrees with Eq. 4 to rel 2e-7 for C in [1e20, 1e26].
+    # L12 / Hoffmann et al. 2022 Eq. 4: Brent along 6ND = C agrees with Eq. 4 to rel 2e-7 for C in
+    # [1e20, 1e26].
     for compute in np.logspace(20, 26, 7):
         closed, numeric = law.optimum(compute), numeric_optimum(law, compute)
         assert numeric.params == pytest.approx(closed.params, rel=2e-7)
@@ -273,7 +286,7 @@ def test_closed_form_equals_brent_minimisation_L12(law):
 
 
 def test_grid_argmin_at_2_21e19():
-    # TEST_VECTORS §E note (FITTING §12 T7): rounded constants, N on the grid 10^(k/16),
+    # TEST_VECTORS §E note (nanoGPT scaling_laws.ipynb): rounded constants, N on the grid 10^(k/16),
     # C = 2.21e19 -> N = 316.23M, D = 11.648B; the closed form gives 326.1M and 11.29B.
     grid = 10.0 ** (np.arange(7 * 16, 12 * 16 + 1) / 16)
     losses = HOFFMANN_2022.predict(grid, 2.21e19 / (6 * grid))
@@ -285,7 +298,8 @@ def test_grid_argmin_at_2_21e19():
     assert best.tokens == printed("11.29e9")
 
 
-# ----- Chinchilla Table A3 (LAWS §2.5): an approximate check only -------------------------------
+# ----- Chinchilla Table A3 (Hoffmann et al. 2022 Table A3): an approximate check only
+# -------------------------------
 @pytest.mark.parametrize("n, closed_c, closed_d, paper_c", [
     (400e6, "2.35e19", "9.79e9", 2.21e19),
     (1e9, "1.75e20", "29.1e9", 1.62e20),
@@ -293,7 +307,8 @@ def test_grid_argmin_at_2_21e19():
     (67e9, "1.75e24", "4.35e12", 1.71e24),
 ])
 def test_table_a3_approach3_vs_closed_form(n, closed_c, closed_d, paper_c):
-    # LAWS §2.5: inverting N -> C with the unrounded constants gives the [C] column; the paper's
+    # Hoffmann et al. 2022 Table A3: inverting N -> C with the unrounded constants gives the [C]
+    # column; the paper's
     # Approach 3 FLOPs agree with the closed form only to about 10-20% (not an exact test).
     c = HOFFMANN_2022_UNROUNDED.compute_for_params(n)
     assert c == printed(closed_c)

@@ -45,7 +45,8 @@ def test_planning_notebook():
     assert images >= 4
     # LLaMA-65B: 1,022,362 A100-80GB GPU-hours (Touvron et al. 2023, §2.4) at MFU 0.477.
     assert _number(r"planned: ([\d,]+) GPU-hours", text) == pytest.approx(1_022_362, rel=0.01)
-    # Hoffmann rounded optimum at 1e24: 4.130e10 params, 4.036e12 tokens (LAWS.md §2.6).
+    # Hoffmann rounded optimum at 1e24: 4.130e10 params, 4.036e12 tokens (Hoffmann Eq. 4 closed
+    # form [C]).
     assert _number(r"hoffmann2022\s+([\d.e+]+)", text) == pytest.approx(4.13e10, rel=1e-3)
 
 
@@ -62,7 +63,8 @@ def test_physics_of_scale_notebook(reference_dir, monkeypatch):
     # The ladder trained for real: four runs, loss falling with size (a negative log-log slope).
     assert "trained 4 runs" in text and "failed: none" in text
     assert _number(r"log-log slope of loss against parameters: (-[\d.]+)", text) < 0
-    # Fit below 3B, predict the ≥ 10B Chinchilla runs: a few percent off (FITTING.md §1 data).
+    # Fit below 3B, predict the ≥ 10B Chinchilla runs: a few percent off (Epoch's digitisation of
+    # Chinchilla Fig. 4).
     assert _number(r"mean \|error\| ([\d.]+)%", text) < 5
     # Pearce & Song 2024: counting non-embedding parameters turns Chinchilla's ~0.46 into ~0.74.
     assert _number(r"non-embedding exponent ([\d.]+)", text) == pytest.approx(0.74, abs=0.03)

@@ -1,4 +1,4 @@
-"""Budget, memory and inference planning against published runs (TEST_VECTORS.md §A–§C)."""
+"""Budget, memory and inference planning against published runs (TEST_VECTORS §A–§C)."""
 
 import io
 from contextlib import redirect_stdout
@@ -53,7 +53,7 @@ def test_nanogpt_plan_h6():
 
 
 def test_gpt3_pf_days():
-    # U10 / PLANNER §3.1: GPT-3 Table D.1, 3.14e23 FLOPs = 3.64e3 PF-days (rel 0.5%).
+    # U10 / GPT-3 Table D.1: GPT-3 Table D.1, 3.14e23 FLOPs = 3.64e3 PF-days (rel 0.5%).
     plan = train_plan(params=174.6e9, tokens=300e9, gpu="V100", dtype="fp16")
     assert plan.pf_days == pytest.approx(3.64e3, rel=5e-3)
 
@@ -297,18 +297,21 @@ def test_serving_cost_h12():
     [("A100-80GB", 153), ("H100", 295), ("H200", 206), ("B200", 281), ("MI300X", 247), ("TPUv5p", 166), ("TPUv6e", 560)],
 )
 def test_crossover_batch(gpu, crossover):
-    # PLANNER §6.2 [C]: compute equals weight loading (bf16) at B* ≈ peak / bandwidth.
+    # docs/planner.md, inference cost [C]: compute equals weight loading (bf16) at B* ≈ peak /
+    # bandwidth.
     assert decode_plan(7e9, gpu=gpu).crossover_batch == pytest.approx(crossover, abs=1)
 
 
 def test_decode_plan_and_flops():
     plan = decode_plan(6.738e9, gpu="A100-80GB")
     assert 1e3 * plan.seconds_per_token == pytest.approx(6.61, abs=0.05)
-    assert plan.tokens_per_s == pytest.approx(151, abs=1)  # PLANNER §6.2: max 151 tokens/s
+    # max 151 tokens/s (docs/planner.md, inference cost)
+    assert plan.tokens_per_s == pytest.approx(151, abs=1)
     big = decode_plan(6.738e9, gpu="A100-80GB", batch=1024)  # past B*, compute-bound
     assert big.seconds_per_token == big.compute_seconds_per_step
     shape = TransformerShape(n_layer=12, d_model=768, n_head=12)
-    # KV-cached decode at position t: 2·N_matmul + 4·L·t·d_attn + 2·d·V (PLANNER §6.1).
+    # KV-cached decode at position t: 2·N_matmul + 4·L·t·d_attn + 2·d·V (docs/planner.md,
+    # inference cost).
     assert decode_flops_per_token(shape, 100) == 2 * 84_934_656 + 4 * 12 * 100 * 768 + 2 * 768 * 50257
     total = generation_flops(shape, 10, 3)
     steps = sum(decode_flops_per_token(shape, t) for t in (11, 12, 13))
@@ -345,7 +348,7 @@ for n in n_params:
 
 
 def test_seed_usage_runs_unchanged_with_correct_numbers():
-    # seeds/000: the usage block, verbatim but for the import.
+    # the planning document: the usage block, verbatim but for the import.
     namespace = {}
     exec("from scalinglab import ComputeBudgetCalculator", namespace)
     with redirect_stdout(io.StringIO()) as out:
@@ -378,7 +381,8 @@ def test_seed_calculator_methods():
 
 
 def test_seed_notebook_compute_economy():
-    # seeds/002: ComputeEconomy.calculate_c_pfdays; GPT-3-sized 1.75e11 × 300e9 ≈ 3.65e3 PF-days.
+    # the Physics of Scale notebook: ComputeEconomy.calculate_c_pfdays; GPT-3-sized 1.75e11 ×
+    # 300e9 ≈ 3.65e3 PF-days.
     namespace = {}
     exec("from scalinglab import ComputeEconomy", namespace)
     with redirect_stdout(io.StringIO()):

@@ -2,8 +2,9 @@
 drawn headless; the curves it draws are the laws' own numbers; bad input is refused in one line.
 
 Curves are checked against published values where a figure draws a published law: the Hoffmann
-rounded frontier at 1e21 and 1e24 FLOPs (LAWS.md §2.6: N_opt 1.824e9 and 4.130e10) and Kaplan's
-Table 6 frontier (LAWS.md §1: C_min = 1e3 PF-days -> N_opt = 2.013e11).
+rounded frontier at 1e21 and 1e24 FLOPs (Hoffmann Eq. 4 closed form [C]: N_opt 1.824e9 and
+4.130e10) and Kaplan's
+Table 6 frontier (Kaplan et al. 2020: C_min = 1e3 PF-days -> N_opt = 2.013e11).
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ def test_frontier_draws_the_published_frontiers():
     ax = fig.axes[0]
     _check_axes(ax, x_unit="FLOPs", y_unit="count")
     x, y = _line(ax, "hoffmann2022").get_data()
-    for c, n_opt in ((1e21, 1.824e9), (1e24, 4.130e10)):  # LAWS.md §2.6
+    for c, n_opt in ((1e21, 1.824e9), (1e24, 4.130e10)):  # Hoffmann Eq. 4 closed form [C]
         assert np.interp(np.log(c), np.log(x), np.log(y)) == pytest.approx(np.log(n_opt), abs=2e-3)
     # Kaplan Table 6: N_opt = 1.3e9 · C_min^0.73 with C_min = C/2 in PF-days; C_min = 1e3 PF-days
-    # is C = 2 · 8.64e22 FLOPs -> 2.013e11 (LAWS.md §1 test vectors).
+    # is C = 2 · 8.64e22 FLOPs -> 2.013e11 (Kaplan et al. 2020 test vectors).
     x, y = _line(ax, "kaplan2020").get_data()
     c = 2 * 1e3 * 8.64e19
     assert np.exp(np.interp(np.log(c), np.log(x), np.log(y))) == pytest.approx(2.013e11, rel=2e-3)
@@ -67,7 +68,8 @@ def test_tokens_per_param_figure():
     ax = fig.axes[0]
     _check_axes(ax, x_unit="FLOPs", y_unit="D/N")
     x, y = ax.get_lines()[0].get_data()
-    assert y[0] == pytest.approx(50.08, rel=1e-3)  # LAWS.md §2.6: D/N = 50.08 at 1e21
+    # Hoffmann Eq. 4 closed form [C]: D/N = 50.08 at 1e21
+    assert y[0] == pytest.approx(50.08, rel=1e-3)
     assert y[-1] == pytest.approx(152.6, rel=1e-3)  # and 152.6 at 1e26
 
 

@@ -41,21 +41,22 @@ def test_unknown_law_lists_the_known_names():
 
 
 def test_preset_constants_are_the_published_ones():
-    # Hoffmann et al. 2022 Eq. 10 (rounded), LAWS §2.1.
+    # Hoffmann et al. 2022 Eq. 10 (rounded), Hoffmann et al. 2022 Eq. 10.
     h = get_law("hoffmann2022")
     assert (h.E, h.A, h.B, h.alpha, h.beta) == (1.69, 406.4, 410.7, 0.34, 0.28)
-    # Epoch notebook MLE, cells 25-26 (LAWS §2.7).
+    # Epoch notebook MLE, cells 25-26 (Besiroglu et al. 2024).
     e = get_law("epoch2024")
     assert (e.E, e.A, e.B, e.alpha, e.beta) == (1.816864, 482.00572, 2085.43420, 0.34781303, 0.36585412)
-    # Epoch paper table, rounded [S] (LAWS §2.7).
+    # Epoch paper table, rounded [S] (Besiroglu et al. 2024).
     r = get_law("epoch2024-rounded")
     assert (r.E, r.A, r.B, r.alpha, r.beta) == (1.82, 482.01, 2085.43, 0.3478, 0.3658)
-    # Unrounded Hoffmann: LSE parameters (a, b, e) = (6.0073404, 6.0179186, 0.5267228) (LAWS §2.1).
+    # Unrounded Hoffmann: LSE parameters (a, b, e) = (6.0073404, 6.0179186, 0.5267228) (Hoffmann
+    # et al. 2022 Eq. 10).
     u = get_law("hoffmann2022-unrounded")
     assert (math.log(u.A), math.log(u.B), math.log(u.E)) == pytest.approx(
         (6.0073404, 6.0179186, 0.5267228), abs=1e-12)
     assert (u.alpha, u.beta) == (0.33917084, 0.2849083)
-    # Kaplan Table 2 joint fit (LAWS §1): α_N 0.076, α_D 0.103, N_c 6.4e13, D_c 1.8e13.
+    # Kaplan Table 2 joint fit (Kaplan et al. 2020): α_N 0.076, α_D 0.103, N_c 6.4e13, D_c 1.8e13.
     k = get_law("kaplan2020")
     assert (k.alpha_N, k.alpha_D, k.N_c, k.D_c) == (0.076, 0.103, 6.4e13, 1.8e13)
 
@@ -92,7 +93,8 @@ def test_register_refuses_a_second_law_under_a_taken_name():
 # The standard: every published constant lives in exactly one place. Scan the package's numeric
 # literals (not comments or docstrings) for distinctive constants of the laws in this registry.
 # Hoffmann's rounded A 406.4 and B 410.7 are left out: other published constant sets reuse them
-# (Pearce & Song's script, Sardana et al.; LAWS §3.1, §9.1) and are cited where they are written.
+# (Pearce & Song's script, Sardana et al.; Pearce & Song 2024, §9.1) and are cited where they are
+# written.
 DISTINCTIVE = {
     6.0073404: "Hoffmann a (LSE)",
     6.0179186: "Hoffmann b (LSE)", 0.5267228: "Hoffmann e (LSE)", 0.33917084: "Hoffmann alpha",

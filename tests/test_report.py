@@ -1,12 +1,14 @@
 """The HTML report: the right numbers in the right tables, self-contained, and the CLI around it.
 
 The report is built once from the Epoch AI digitisation of Chinchilla Figure 4 (Hoffmann et al.
-2022's IsoFLOP runs; 240 points after Epoch's outlier rule, FITTING.md §1) at the Gopher budget
+2022's IsoFLOP runs; 240 points after Epoch's outlier rule, Besiroglu et al. 2024) at the Gopher
+budget
 C = 5.76e23 FLOPs, so its tables can be checked against published numbers:
 
-- the fitted law against FITTING.md §12 T1 (A = 477.83 ± 0.5, B = 2143 ± 5, E = 1.8172 ± 2e-4,
+- the fitted law against docs/fitting.md (A = 477.83 ± 0.5, B = 2143 ± 5, E = 1.8172 ± 2e-4,
   α = 0.34731 ± 2e-4, β = 0.36717 ± 2e-4, a = 0.5139);
-- the Hoffmann and Epoch rows of the plan table against LAWS.md §2.6 ("Gopher budget, all
+- the Hoffmann and Epoch rows of the plan table against Hoffmann Eq. 4 closed form [C] ("Gopher
+budget, all
   constant sets": 32.19B / 2.982T / 1.9307 and 72.36B / 1.327T / 1.9740).
 """
 
@@ -29,7 +31,7 @@ GOPHER_FLOPS = 5.76e23
 
 
 def epoch_runs(csv_path) -> pd.DataFrame:
-    """The 240 Epoch points (drop the 5 largest losses), D = C/(6N) (FITTING.md §1)."""
+    """The 240 Epoch points (drop the 5 largest losses), D = C/(6N) (Besiroglu et al. 2024)."""
     raw = pd.read_csv(csv_path)
     raw = raw.sort_values("loss").iloc[:-5]
     runs = pd.DataFrame({"run_id": [f"fig4-{i:03d}" for i in range(len(raw))],
@@ -85,7 +87,8 @@ def test_intervals_and_extrapolation_reported(chinchilla_report):
         estimate = s["law"][key] if key in s["law"] else s["optimal"]["your fit"]["params"]
         assert lo <= estimate <= hi, key
     ex = s["extrapolation"]
-    # Held out: the largest compute budget of Fig. 4 (up to 1.296e22 FLOPs, FITTING.md §1); every
+    # Held out: the largest compute budget of Fig. 4 (up to 1.296e22 FLOPs, Besiroglu et al.
+    # 2024); every
     # held-out run has more FLOPs than every run the law was refitted on.
     assert ex["n_test"] >= 1 and ex["n_train"] + ex["n_test"] == 240
     assert min(r["flops"] for r in ex["runs"]) > ex["threshold"]
@@ -157,7 +160,8 @@ def test_cli_report_from_a_wandb_export(tmp_path, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["output"] == str(out) and out.exists()
     assert payload["n_runs"] == 12
-    # 1e21 FLOPs under Hoffmann's rounded law: 1.824e9 params, 9.136e10 tokens (LAWS.md §2.6).
+    # 1e21 FLOPs under Hoffmann's rounded law: 1.824e9 params, 9.136e10 tokens (Hoffmann Eq. 4
+    # closed form [C]).
     assert payload["optimal"]["hoffmann2022"]["params"] == pytest.approx(1.824e9, rel=5e-4)
     assert payload["optimal"]["hoffmann2022"]["tokens"] == pytest.approx(9.136e10, rel=5e-4)
     # Runs drawn from that same law (0.5% noise) refit close to its exponents.

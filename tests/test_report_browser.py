@@ -1,6 +1,6 @@
 """The HTML report in a real browser: headless Chromium loads it from disk with the network off.
 
-Checks (the issue's acceptance test): every ``<img>`` loaded (complete, natural width > 0), no
+Checks (the report's acceptance test): every ``<img>`` loaded (complete, natural width > 0), no
 console error, uncaught exception or failed request occurred, and a full-page screenshot is not
 blank. The browser is Debian's ``chromium`` (installed by ``scripts/ensure-chromium.sh``); the test
 skips, saying so, only when no Chromium binary is on PATH.

@@ -45,7 +45,7 @@ def centred(tmp_path_factory):
 def test_approach3_recovers_the_published_constants(centred):
     _, result = centred
     fit = result["fits"]["approach3"]
-    # Hoffmann et al. 2022 Eq. 10 (LAWS.md §2): the generating constants, noise-free data.
+    # Hoffmann et al. 2022 Eq. 10 (Hoffmann et al. 2022): the generating constants, noise-free data.
     for name, value in (("E", 1.69), ("A", 406.4), ("B", 410.7), ("alpha", 0.34), ("beta", 0.28)):
         assert fit[name] == pytest.approx(value, rel=1e-3), name
 

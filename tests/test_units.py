@@ -1,4 +1,4 @@
-"""Units and human numbers (TEST_VECTORS.md §A, U1, U2, U10)."""
+"""Units and human numbers (TEST_VECTORS §A, U1, U2, U10)."""
 
 import pytest
 
@@ -24,7 +24,7 @@ def test_pf_day_u1():
 
 @pytest.mark.parametrize(("gpu", "expected"), [("A100", 1.1232e18), ("H100-SXM", 3.56184e18)])
 def test_gpu_hour_at_dense_peak_u2(gpu, expected):
-    # U2 (PLANNER §7.16): FLOPs in one GPU-hour at the dense BF16 peak, 312 TF and 989.4 TF.
+    # U2 (docs/conventions.md): FLOPs in one GPU-hour at the dense BF16 peak, 312 TF and 989.4 TF.
     peak = get_accelerator(gpu).peak("bf16")
     assert gpu_hours_to_flops(1.0, peak, 1.0) == pytest.approx(expected, rel=1e-12)
     assert flops_to_gpu_hours(expected, peak, 1.0) == pytest.approx(1.0, rel=1e-12)

@@ -10,7 +10,7 @@ from scalinglab.errors import ScalingLabError
 
 __version__ = "0.1.0"
 
-# The everyday API and the seed-compatible façades (see ../shared/seeds/) are exposed lazily so
+# The everyday API and the seed-compatible façades (:mod:`scalinglab.compat`) are exposed lazily so
 # that ``import scalinglab`` stays light; each name maps to the module that defines it.
 _LAZY = {
     # core and laws
@@ -42,7 +42,7 @@ _LAZY = {
     "ladder_design": "scalinglab.sweep.design",
     "run_sweep": "scalinglab.sweep.runner",
     "write_report": "scalinglab.report",
-    # the seed documents' names
+    # the compatibility façades' names
     "ScalingLawPredictor": "scalinglab.compat.predictor",
     "ComputeBudgetCalculator": "scalinglab.compat.budget",
     "ComputeEconomy": "scalinglab.compat.budget",

@@ -1,4 +1,5 @@
-"""Bootstrap intervals against Epoch's (FITTING.md §4–§5, TEST_VECTORS.md F5–F6)."""
+"""Bootstrap intervals against Epoch's (Besiroglu et al. 2024 notebook cells 21-26, TEST_VECTORS
+F5–F6)."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ from scalinglab.errors import ScalingLabError
 from scalinglab.fit.bootstrap import bootstrap, draw_indices
 from scalinglab.fit.parametric import ChinchillaFit
 
-# Epoch's 95% CIs and bootstrap SEs (FITTING §4 table; TEST_VECTORS F5).
+# Epoch's 95% CIs and bootstrap SEs (Besiroglu et al. 2024 notebook cells 25-26; TEST_VECTORS F5).
 EPOCH_CI = {"E": (1.769, 1.871), "alpha": (0.317, 0.373), "beta": (0.331, 0.415),
             "A": (285.214, 743.626), "B": (1042.357, 5810.344)}
 EPOCH_SE = {"E": 0.02566, "alpha": 0.01540, "beta": 0.02060, "A": 124.522, "B": 1293.284}
@@ -45,7 +46,8 @@ def test_allocation_exponent_and_tokens_per_param(boot):
     assert lo == pytest.approx(0.4807, abs=0.01) and hi == pytest.approx(0.5561, abs=0.015)
     assert boot.se("a") == pytest.approx(0.0200, rel=0.15)
     np.testing.assert_allclose(boot.samples["a"] + boot.samples["b"], 1.0, rtol=1e-12)
-    # FITTING §4: at C = 5.88e23 the raw bootstrap gives tokens/param quantiles 9.9 / 17.2 / 29.0
+    # Besiroglu et al. 2024: at C = 5.88e23 the raw bootstrap gives tokens/param quantiles 9.9 /
+    # 17.2 / 29.0
     # (10/50/90%).
     q10, q50, q90 = np.percentile(boot.samples["tokens_per_param"], [10, 50, 90])
     assert q10 == pytest.approx(9.9, rel=0.15)

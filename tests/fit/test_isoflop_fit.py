@@ -9,14 +9,14 @@ from scalinglab.fit.envelope import EnvelopeFit
 from scalinglab.fit.isoflop import IsoFLOPFit, group_budgets
 from scalinglab.laws.chinchilla import ParametricLaw
 
-# Epoch's MLE constants (FITTING §4): a = 0.51264 (TEST_VECTORS L13).
+# Epoch's MLE constants (Besiroglu et al. 2024): a = 0.51264 (TEST_VECTORS L13).
 TRUTH = ParametricLaw(E=1.8168640, A=482.0057174, B=2085.4342006, alpha=0.34781303, beta=0.36585412)
 
 
 def _isoflop_runs(noise, seed=0):
     rng = np.random.default_rng(seed)
     rows = []
-    for c in np.geomspace(6e18, 3e21, 9):  # Hoffmann's 9 budgets (FITTING §7)
+    for c in np.geomspace(6e18, 3e21, 9):  # Hoffmann's 9 budgets (Hoffmann et al. 2022 §3.2)
         opt = TRUTH.optimum(c).params
         for f in np.geomspace(1 / 4, 4, 9):
             n = opt * f

@@ -1,4 +1,4 @@
-"""Kaplan's L(N, D) form (Kaplan et al. 2020 Eq. 1.5; TEST_VECTORS L3 / FITTING T8)."""
+"""Kaplan's L(N, D) form (Kaplan et al. 2020 Eq. 1.5; TEST_VECTORS L3 / Kaplan et al. 2020)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,8 @@ import pytest
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit.kaplan import KaplanFit, kaplan_loss
 
-# Kaplan 2020 Table 2 joint-fit constants (LAWS.md §1): alpha_N 0.076, alpha_D 0.103, N_c 6.4e13, D_c 1.8e13.
+# Kaplan 2020 Table 2 joint-fit constants (Kaplan et al. 2020): alpha_N 0.076, alpha_D 0.103, N_c
+# 6.4e13, D_c 1.8e13.
 TABLE2 = {"Nc": 6.4e13, "Dc": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103}
 
 

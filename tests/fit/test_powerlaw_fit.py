@@ -1,4 +1,5 @@
-"""One-variable laws: pure power law (FITTING §7 / TEST_VECTORS F9), saturating law, MasterFitter."""
+"""One-variable laws: pure power law (Hoffmann et al. 2022 §3 / TEST_VECTORS F9), saturating law,
+MasterFitter."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,8 @@ from scalinglab.compat.fitter import MasterFitter
 from scalinglab.errors import ScalingLabError
 from scalinglab.fit.powerlaw import PowerLawFit, SaturatingPowerLawFit
 
-# Hoffmann et al. 2022 Table A3, Approach 2 columns (params, tokens) [P] — LAWS.md §2.5.
+# Hoffmann et al. 2022 Table A3, Approach 2 columns (params, tokens) [P] — Hoffmann et al. 2022
+# Table A3.
 TABLE_A3_APPROACH2 = [(400e6, 7.7e9), (1e9, 20.0e9), (10e9, 219.5e9), (67e9, 1.7e12), (175e9, 4.3e12),
                       (280e9, 7.1e12), (520e9, 13.4e12), (1e12, 26.5e12), (10e12, 292.0e12)]
 
@@ -25,7 +27,8 @@ def test_f9_approach2_interpolation():
 
 
 def test_kaplan_style_reading():
-    # L(N) = (N_c/N)^alpha_N with Kaplan Table 5 constants alpha_N 0.076, N_c 8.8e13 (LAWS §1):
+    # L(N) = (N_c/N)^alpha_N with Kaplan Table 5 constants alpha_N 0.076, N_c 8.8e13 (Kaplan et
+    # al. 2020):
     # L(1e9) = 2.37564, L(1e8) = 2.82996 (TEST_VECTORS L1); fitting those points returns the constants.
     n = np.geomspace(1e6, 1e10, 9)
     law = PowerLawFit().fit(x=n, y=(8.8e13 / n) ** 0.076)
@@ -49,7 +52,7 @@ def test_saturating_recovery():
 
 
 def test_master_fitter_seed_notebook():
-    # The seed notebook (../shared/seeds/002_*.txt): L = 1.7 + (8.8e13/N)^0.076 at 8 sizes 1e5–1e8
+    # The Physics of Scale notebook: L = 1.7 + (8.8e13/N)^0.076 at 8 sizes 1e5–1e8
     # plus N(0, 0.01) noise; MasterFitter(ns, ls).fit() then .alpha, .l_inf, .predict(n).
     ns = np.logspace(5, 8, 8)
     noiseless = 1.7 + (8.8e13 / ns) ** 0.076

@@ -13,7 +13,8 @@ from standins import write_wandb_offline
 
 
 def test_epoch_csv_loads_and_outlier_rule(chinchilla_fig4_csv):
-    # TEST_VECTORS F1 / FITTING §1: 245 rows; the 5 largest losses 3.447, 3.766, 3.794, 4.665, 5.006
+    # TEST_VECTORS F1 / Besiroglu et al. 2024: 245 rows; the 5 largest losses 3.447, 3.766, 3.794,
+    # 4.665, 5.006
     # are dropped -> 240; D = C/(6N) spans 2.45e8 … 3.18e11.
     table = read_runs(chinchilla_fig4_csv)  # "Model Size", "Training FLOP", "loss" recognised by name
     assert isinstance(table, RunTable) and table.curves is None and table.notes == ()

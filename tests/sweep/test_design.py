@@ -2,7 +2,7 @@
 
 What is checked and against what:
 - the hyper-parameter rule reproduces the DeepSeek LLM 2024 laws where it does not clamp
-  (TEST_VECTORS.md L23 / LAWS.md §10: eta 9.86e-4 and B 1.017e6 tokens at C = 1e20);
+  (TEST_VECTORS L23 / DeepSeek LLM 2024 §3.1: eta 9.86e-4 and B 1.017e6 tokens at C = 1e20);
 - every run spends its budget under the full ("chinchilla", Hoffmann 2022 App. F) convention, to
   within one batch, and stores every FLOP and parameter convention;
 - the schedule rule (>= min_steps steps, warm-up <= 10%, cosine to 10%) holds for every run;
@@ -28,7 +28,8 @@ def design():
 
 
 def test_rule_matches_deepseek_where_not_clamped():
-    # TEST_VECTORS.md L23 (DeepSeek LLM 2024 §3.1): eta_opt(1e20) = 9.86e-4, B_opt(1e20) = 1.017e6 tokens.
+    # TEST_VECTORS L23 (DeepSeek LLM 2024 §3.1): eta_opt(1e20) = 9.86e-4, B_opt(1e20) = 1.017e6
+    # tokens.
     hp = HyperparameterRule(max_lr=1.0).choose(1e20, params=5e9, tokens=2e10, ctx=4096)
     assert hp.lr == pytest.approx(9.86e-4, rel=1e-3)
     assert hp.batch_tokens_published == pytest.approx(1.017e6, rel=1e-3)

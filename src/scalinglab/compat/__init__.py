@@ -1,2 +1,3 @@
 """Seed-compatible façades: the class and method names of the documents this project grew from
-(``../shared/seeds/``), as thin documented wrappers over the real engine with correct numbers."""
+(the first users' documents), as thin documented wrappers over the real engine with correct
+numbers."""

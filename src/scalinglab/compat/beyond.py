@@ -1,5 +1,5 @@
 """``EmergentAbilitiesTracker``, ``DataScalingPlanner``, ``EfficiencyComparator``: the seed
-document's classes (``../shared/seeds/000_*.txt`` §3–5), answering with published data and laws.
+document's classes (its §3–5), answering with published data and laws.
 
 What the seed had, and what these façades use instead:
 

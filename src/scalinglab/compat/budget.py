@@ -1,7 +1,7 @@
 """Seed-compatible budget classes: ``ComputeBudgetCalculator`` and ``ComputeEconomy``.
 
 The names, methods and signatures are those of the documents scalinglab grew from
-(``../shared/seeds/``), so their usage code runs unchanged but for the import. The numbers are
+(the first users' documents), so their usage code runs unchanged but for the import. The numbers are
 not theirs; each method is a thin wrapper over :mod:`scalinglab.plan.budget` and the hardware
 catalog, and differs from the seed where the seed was wrong:
 
@@ -9,7 +9,7 @@ catalog, and differs from the seed where the seed was wrong:
   H100 SXM *bf16* dense peak (989.4), and FP8 dense is 1,979. Here the peak comes from the catalog
   (``bf16``, or ``fp16`` on devices without bf16 such as the V100).
 - **MFU 0.40, not 1.** The seed divided by the peak, i.e. assumed 100% utilisation, which
-  underestimates GPU-hours 2–3× (PLANNER.md §0); ``mfu`` is a keyword you may change.
+  underestimates GPU-hours 2–3× (docs/planner.md); ``mfu`` is a keyword you may change.
 - **Cost counts GPU-hours once.** The seed's ``plan_training`` multiplied the *total* GPU-hours by
   ``num_gpus`` again (a 2,048× overcharge for its own example). ``cost_estimate`` takes total
   GPU-hours (as ``gpu_hours`` returns them), so ``num_gpus`` does not enter the cost; it is kept in
@@ -110,7 +110,7 @@ class ComputeBudgetCalculator:
 
 
 class ComputeEconomy:
-    """The seed notebook's compute helper."""
+    """The "Physics of Scale" notebook's compute helper."""
 
     @staticmethod
     def calculate_c_pfdays(n, tokens) -> float:

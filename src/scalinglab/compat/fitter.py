@@ -1,4 +1,4 @@
-"""``MasterFitter``: the seed notebook's fitter (``../shared/seeds/002_*.txt``, "The Physics of Scale").
+"""``MasterFitter``: the "Physics of Scale" notebook's fitter.
 
 The seed calls ``MasterFitter(ns, ls).fit()`` and reads ``.alpha`` and ``.l_inf`` (the irreducible
 loss) and ``.predict(n)`` for L(N) = L_inf + (N_c/N)^alpha. This façade keeps those names and

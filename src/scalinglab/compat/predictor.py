@@ -1,6 +1,6 @@
-"""``ScalingLawPredictor``: the seed document's class, answering with the published laws.
+"""``ScalingLawPredictor``: the first users' class, answering with the published laws.
 
-The seed (``../shared/seeds/000_*.txt``, "Scaling Law Prediction") shipped a class with these
+The original document ("Scaling Law Prediction") shipped a class with these
 method names but invented formulas: a Kaplan "law" normalised at 1e9 with no scale constants, a
 Chinchilla "law" ``(6ND)^-0.05`` with no irreducible loss, and a fixed 20 tokens/param optimum.
 This façade keeps the names and signatures and delegates to :mod:`scalinglab.laws`:

@@ -19,7 +19,7 @@ matrices of attention and MLP only), and ``approx_12ld2`` the familiar 12·L·d�
 the N of Hoffmann et al.'s Table A4.
 
 FLOPs: :meth:`TransformerShape.flops_per_token` gives TRAINING FLOPs per token (3 × forward) under
-the named conventions of :data:`FLOP_CONVENTIONS` (PLANNER.md §1, convention table §1.7), each
+the named conventions of :data:`FLOP_CONVENTIONS` (docs/conventions.md), each
 reproducing its paper's published vectors: ``6N`` (the budgeting headline), ``kaplan``,
 ``chinchilla`` (App. F, everything counted: the "full" count the sweep budgets with),
 ``chinchilla_no_embed`` (Table A4's way), ``palm``, ``deepseek`` and the Megatron family.
@@ -169,7 +169,7 @@ class TransformerShape:
         (d² + 2d for standard shapes), the output projection with bias, both MLP matrices with
         biases and two LayerNorms with bias (4d); then a final LayerNorm (2d) and the token
         embedding ``d·V`` (tied output). This is the N in the denominator of Table A4's "ratio to
-        6ND" (PLANNER.md App. A.1). A gated MLP counts three matrices.
+        6ND" (docs/conventions.md). A gated MLP counts three matrices.
         """
         d, q, kv, ff = self.d_model, self.attn_dim, self.kv_dim, self.d_ff
         qkv = d * (q + 2 * kv) + (q + 2 * kv)
@@ -218,7 +218,8 @@ class TransformerShape:
 #
 # Each paper writes its formula for the standard shape (d_attn = n_head·head_dim = d_model,
 # d_ff = 4·d_model, plain 2-matrix MLP, full multi-head attention). For other shapes the terms are
-# generalised the way Megatron-LM's own code does (PLANNER.md §1.3): "12·L·d²" (and 72·L·d² = 6 ×
+# generalised the way Megatron-LM's own code does (``megatron/training/training.py``): "12·L·d²"
+# (and 72·L·d² = 6 ×
 # it) becomes the actual attention + MLP weight-matrix count (``kaplan_params``: Q and O are
 # d·n_head·head_dim, K and V d·n_kv_head·head_dim under GQA, the MLP 2·d·d_ff or 3·d·d_ff gated);
 # the "d" of every attention-score term becomes d_attn = n_head·head_dim (GQA shares K/V but every

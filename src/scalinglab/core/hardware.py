@@ -1,12 +1,12 @@
 """Accelerator catalog: dense peak FLOP/s per dtype, memory, bandwidth and a dated default price.
 
-Every figure carries its source (PLANNER.md §2.1–§2.4; tags [P] primary, [S] secondary, [R]
+Every figure carries its source (docs/hardware.md; tags [P] primary, [S] secondary, [R]
 recalled). Peaks are **dense**: vendor sheets print 2:4-sparsity figures with a footnote ("H100 =
 1,979 TFLOPS BF16" is the sparse number; dense is 989.4), and planning with them halves every
 estimate. A dtype a device has no hardware for (V100 bf16, A100 fp8, TPU fp32) is an error, not a
 silent fallback.
 
-Prices are approximate defaults, dated and labelled (PLANNER.md §2.4): markets move, so every cost
+Prices are approximate defaults, dated and labelled (docs/hardware.md): markets move, so every cost
 scalinglab prints says which price it used; pass your own with ``price_per_gpu_hour`` / ``--price``.
 
 Your own devices (or your own prices for ours) go in a TOML file, loaded with
@@ -237,8 +237,8 @@ def _tflops(**peaks: float) -> dict[str, float]:
     return {k: v * TERA for k, v in peaks.items()}
 
 
-# ----- the built-in catalog (PLANNER.md §2.1 dense peaks, §2.4 prices) --------------------------
-_NV_DS = "NVIDIA datasheet figures as quoted by third parties [S] (PLANNER §2.1)"
+# ----- the built-in catalog (docs/hardware.md: dense peaks, prices) --------------------------
+_NV_DS = "NVIDIA datasheet figures as quoted by third parties [S]"
 _HPCTECH = "NVIDIA H100 spec table via HPCTech/glennklockwood, dense = half the sparse figure [S]"
 
 _BUILTIN = (
@@ -257,7 +257,7 @@ _BUILTIN = (
         peak_flops=_tflops(fp32=14.0, fp16=112.0),
         memory_bytes=32 * GIGA,
         bandwidth_bytes_per_s=900 * GIGA,
-        sources={"peak": "io-tech.fi, techrival [S] (PLANNER §2.1)", "memory": "[S]", "bandwidth": "[S]"},
+        sources={"peak": "io-tech.fi, techrival [S]", "memory": "[S]", "bandwidth": "[S]"},
         notes="No bf16/tf32/fp8 hardware.",
     ),
     Accelerator(
@@ -270,7 +270,7 @@ _BUILTIN = (
                  "peak Megatron, nanoGPT and PaLM Table 3 use", "memory": "[S]", "bandwidth": "[S]"},
         price_per_hour=4.10,
         price_date="2026",
-        price_source="AWS p4d.24xlarge on-demand $32.77/h ÷ 8, usage.ai blog [S] (PLANNER §2.4)",
+        price_source="AWS p4d.24xlarge on-demand $32.77/h ÷ 8, usage.ai blog [S]",
         price_kind="on-demand",
         notes="SXM. fp32 = non-tensor 19.5 TF; tf32 tensor cores only when PyTorch enables them.",
     ),
@@ -284,7 +284,7 @@ _BUILTIN = (
                  "memory": "80 GB HBM2e [S]", "bandwidth": "2,039 GB/s [S]"},
         price_per_hour=1.844,
         price_date="late 2024",
-        price_source="AWS EC2 Capacity Blocks 'A100', mirror of the pricing page [S] (PLANNER §2.4)",
+        price_source="AWS EC2 Capacity Blocks 'A100', mirror of the pricing page [S]",
         price_kind="reserved (capacity block)",
         notes="SXM. 'A100' means this part.",
     ),
@@ -307,7 +307,7 @@ _BUILTIN = (
         price_per_hour=2.49,
         price_date="Q1 2026",
         price_source="tier-2 clouds (CoreWeave, Lambda, Crusoe) on-demand $2.49-2.85, "
-        "digiterialabs blog [S] (PLANNER §2.4)",
+        "digiterialabs blog [S]",
         price_kind="on-demand",
         notes="'H100' means this part. H800 (DeepSeek-V3) has the same compute peaks.",
     ),
@@ -319,7 +319,7 @@ _BUILTIN = (
         sources={"peak": _HPCTECH, "memory": "80 GB HBM2e [S]", "bandwidth": "2.0 TB/s [S]"},
         price_per_hour=1.99,
         price_date="2026",
-        price_source="RunPod/Hyperstack/Civo listings $1.99-2.39, gpu.blog [S] (PLANNER §2.4)",
+        price_source="RunPod/Hyperstack/Civo listings $1.99-2.39, gpu.blog [S]",
         price_kind="marketplace",
     ),
     Accelerator(
@@ -332,7 +332,7 @@ _BUILTIN = (
                  "bandwidth": "4.8 TB/s [S]"},
         price_per_hour=5.408,
         price_date="late 2024",
-        price_source="AWS EC2 Capacity Blocks, mirror of the pricing page [S] (PLANNER §2.4)",
+        price_source="AWS EC2 Capacity Blocks, mirror of the pricing page [S]",
         price_kind="reserved (capacity block)",
     ),
     Accelerator(
@@ -343,7 +343,7 @@ _BUILTIN = (
         bandwidth_bytes_per_s=8000 * GIGA,
         sources={"peak": "glennklockwood citing the NVIDIA Blackwell whitepaper, HGX 1000 W [S]",
                  "memory": "180 GB (sources say 180/186/192) [S]", "bandwidth": "8 TB/s (or 7.7) [S]"},
-        notes="Memory and bandwidth vary by source (PLANNER §8).",
+        notes="Memory and bandwidth vary by source [S].",
     ),
     Accelerator(
         name="GB200",
@@ -387,7 +387,7 @@ _BUILTIN = (
         peak_flops=_tflops(bf16=123.0),
         memory_bytes=32 * 2**30,
         bandwidth_bytes_per_s=900 * GIGA,
-        sources={"peak": "123 TF per chip, as PLANNER §3.2 uses for Gopher [R]",
+        sources={"peak": "123 TF per chip [R]",
                  "memory": "32 GiB per chip (16 per core) [R]", "bandwidth": "900 GB/s [R]"},
         notes="Per chip (2 cores). Figures recalled, not re-read.",
     ),
@@ -399,7 +399,7 @@ _BUILTIN = (
         bandwidth_bytes_per_s=1200 * GIGA,
         sources={"peak": "cloud.google.com/tpu/docs/v4 [P]; PaLM uses 275 TF",
                  "memory": "32 GiB HBM2 [P]", "bandwidth": "1,200 GB/s [P]"},
-        notes="Per chip. TPU prices unverified (PLANNER §2.4): pass --price.",
+        notes="Per chip. TPU prices unverified: pass --price.",
     ),
     Accelerator(
         name="TPUv5e",

@@ -195,7 +195,8 @@ def numeric_optimum(law, compute, flops_per_param_token: float = 6.0) -> Allocat
     Works for any law with ``predict(params, tokens)``. The search runs over ln N from a bracket
     around N = sqrt(C/k) (one token per parameter), which Brent widens downhill as needed.
     Agrees with :meth:`ParametricLaw.optimum` to relative 2e-7 or better for C in [1e20, 1e26]
-    (LAWS.md §2.2); the limit is float64 resolution of a flat minimum, not the method.
+    (docs/laws.md, closed-form frontier); the limit is float64 resolution of a flat minimum, not
+    the method.
 
     Parameters
     ----------

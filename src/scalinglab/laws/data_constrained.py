@@ -131,7 +131,8 @@ class DataConstrainedLaw:
     def repeated_data_value(self, epochs):
         """D'/D: the value of a repeated token relative to a unique one after ``epochs`` epochs.
 
-        0.984 at 2 epochs, 0.931 at 4, 0.661 at 16, 0.379 at 40 (LAWS.md §4, [C]).
+        0.984 at 2 epochs, 0.931 at 4, 0.661 at 16, 0.379 at 40 (Muennighoff et al. 2023
+        constants, [C]).
         """
         e = _finite_array(epochs, "epochs")
         if np.any(e < 1):

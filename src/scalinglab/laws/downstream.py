@@ -10,7 +10,8 @@ Gadre et al. 2024, "Language models scale reliably with over-training and on dow
   task suite (46 tasks, or the 17-task subset that is above chance at small scale).
 
 The repository prints no constants; the values below were obtained by running its ``fit_ds`` with
-the paper's Table 2 defaults on the data released with it (LAWS.md §6.3, [C]). They describe
+the paper's Table 2 defaults on the data released with it ([C]; docs/laws.md, "Downstream
+accuracy"). They describe
 Gadre's 11M–6.9B testbed (M = 5…640): extrapolate with care.
 
 OLMo model ladder (Bhagia et al. 2024, "Establishing Task Scaling Laws via Compute-Efficient Model
@@ -102,7 +103,8 @@ class ErrorLaw:
                 "source": self.source}
 
 
-#: Gadre et al. 2024 constants by training set (LAWS.md §6.3 table) [C]: the loss law, and the error
+#: Gadre et al. 2024 constants by training set (``fit_ds`` on the released data) [C]: the loss
+#: law, and the error
 #: law for the 46-task suite and the 17-task subset. Loss is C4-eval loss in every case.
 _GADRE_TABLE = {
     #           a      b      eta       E       k46    g46     e46     k17    g17     e17

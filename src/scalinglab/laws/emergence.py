@@ -145,7 +145,7 @@ def emergence_report(params: float | None = None, flops: float | None = None,
 def exact_match_probability(cross_entropy, length):
     """Probability that all ``length`` answer tokens are right, p**length with p = exp(−CE).
 
-    ``cross_entropy`` in nats/token. ℓ = 5, CE = 0.1 → 0.6065 (LAWS.md §6.2).
+    ``cross_entropy`` in nats/token. ℓ = 5, CE = 0.1 → 0.6065 (Schaeffer et al. 2023, [C]).
     """
     ce, n = _ce_length(cross_entropy, length)
     return _o(np.exp(-n * ce))

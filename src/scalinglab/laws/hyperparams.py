@@ -35,7 +35,7 @@ DATA_COEF, DATA_EXP = 5.8316, 0.4757
 def deepseek_learning_rate(compute):
     """Near-optimal peak learning rate η_opt(C) = 0.3118·C^(−0.125) for ``compute`` FLOPs.
 
-    9.86e-4 at 1e20 FLOPs, 5.545e-4 at 1e22 (LAWS.md §10, [C]).
+    9.86e-4 at 1e20 FLOPs, 5.545e-4 at 1e22 (DeepSeek LLM 2024 §3.1 constants, [C]).
     """
     return scalar_or_array(LR_COEF * positive(compute, "compute") ** LR_EXP)
 

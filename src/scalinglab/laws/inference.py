@@ -1,7 +1,7 @@
 """Inference-aware allocation: how much smaller to train when the model will serve many tokens.
 
 Sardana, Portes, Doubov, Frankle, "Beyond Chinchilla-Optimal: Accounting for Inference in Language
-Model Scaling Laws" (ICML 2024; arXiv 2401.00448) [formulation S; LAWS.md §9.1, PLANNER.md §6.3]:
+Model Scaling Laws" (ICML 2024; arXiv 2401.00448) [formulation S; docs/laws.md]:
 for a target loss ℓ and a lifetime of D_inf inference tokens, minimise the total FLOPs
 
     6·N·D_tr + 2·N·D_inf    subject to    L(N, D_tr) = ℓ,
@@ -15,7 +15,8 @@ D_tr(N) = (B / (ℓ − E − A/N^α))^(1/β), and the stationarity condition is
 size and tends to −∞ as N falls to the smallest size that can reach ℓ, so the optimum is the single
 root in between, found here with Brent's method on log N (the paper uses Newton's method).
 
-The answer depends strongly on the constants and on how the baseline is defined (LAWS.md §11.8):
+The answer depends strongly on the constants and on how the baseline is defined (docs/laws.md,
+"Known inconsistencies"):
 a planned 13B model at its closed-form optimal data (619B tokens with E 1.6934, A 406.4, B 410.7,
 α 0.3392, β 0.2849) and 2T inference tokens gives N = 7.13B, D = 1.30T and saves 1.63e22 FLOPs
 (16.3%); the paper's Fig. 1 quotes 7B and 1.7e22 (17%) [S].

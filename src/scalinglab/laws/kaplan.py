@@ -12,8 +12,7 @@ table or equation. Conventions of the paper, which differ from Chinchilla's:
 
 The single-variable laws L(N), L(D), L(C_min) and the joint L(N, D) use **different** constants:
 the joint fit (Table 2) has α_D = 0.103, N_c = 6.4e13, D_c = 1.8e13, not the single-variable
-α_D = 0.095, N_c = 8.8e13, D_c = 5.4e13 (LAWS.md §11.1). Both sets are kept, each named for its
-table.
+α_D = 0.095, N_c = 8.8e13, D_c = 5.4e13 (§1.2). Both sets are kept, each named for its table.
 
 :class:`KaplanLaw` exposes the same two questions as :class:`~scalinglab.laws.chinchilla.ParametricLaw`
 (``predict(params, tokens)`` and ``optimum(compute)`` returning an
@@ -47,7 +46,7 @@ C_C_PF_DAYS = 1.6e7
 
 # ----- critical batch size, Eq. 1.4 / 5.3 [P] ---------------------------------------------------
 #: B_crit(L) = B*/L^(1/α_B), tokens. B* is 2e8 in the text (Eq. 1.4) but 2.1e8 in Table 5; both are
-#: kept and neither is chosen silently (LAWS.md §11.1).
+#: kept and neither is chosen silently (docs/laws.md, "Known inconsistencies").
 ALPHA_B = 0.21
 B_STAR_EQ_1_4 = 2e8
 B_STAR_TABLE_5 = 2.1e8

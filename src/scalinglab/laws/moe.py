@@ -9,11 +9,13 @@ parameters drive memory. *Expansion rate* E = total expert parameters / active e
 Total parameters from active ones use one convention throughout, stated here because neither paper
 prints it next to its tables: the experts are the MLPs, which hold 8·d² of a layer's 12·d²
 non-embedding parameters (d_ff = 4·d), so total = active·(1 + (E − 1)·2/3) = active·(8E + 4)/12.
-This is the convention that brings Krajewski's Table 2 losses closest (0.7–0.8% low; LAWS.md §7.2,
-inferred [C]). Embeddings are ignored in that conversion.
+This is the convention that brings Krajewski's Table 2 losses closest (0.7–0.8% low; Krajewski et
+al.
+2024 Table 2, inferred [C]). Embeddings are ignored in that conversion.
 
-Not implemented, on purpose: Clark et al. 2022's routed-LM constants were not located (LAWS.md
-§7.1), and Krajewski's routing-cost FLOPs (Eq. 10) need c_f and c_r, which the reference does not
+Not implemented, on purpose: Clark et al. 2022's routed-LM constants were not located (its Table 1,
+not read), and Krajewski's routing-cost FLOPs (Eq. 10) need c_f and c_r, which the reference does
+not
 give; FLOPs here are 6·N_act·D.
 """
 
@@ -133,7 +135,7 @@ class JointMoELaw:
     rate through the saturating transform of Clark et al. 2022:
     1/Ê = 1/(E − 1 + (1/E_start − 1/E_max)^(−1)) + 1/E_max. E = 1 is the dense model.
     The exponents α, β are negative as printed; :meth:`reduced` turns them into the positive
-    exponents of the Chinchilla form (LAWS.md §11.5).
+    exponents of the Chinchilla form (Ludziejewski et al. 2025 Eq. 7).
     """
 
     a: float

@@ -1,6 +1,7 @@
 """Precision and quantization: what fewer bits cost in memory, and what they cost in quality.
 
-**Memory** [C, LAWS.md §8.3]: weights take N·bits/8 bytes; block-wise formats add one scale per
+**Memory** [C; docs/laws.md, "Precision"]: weights take N·bits/8 bytes; block-wise formats add one
+scale per
 block (4-bit with a 16-bit scale per 64 weights = 4.25 bits/param; the block-scale convention is an
 assumption [R]). 70B: 140 GB at 16 bits, 70 GB at 8, 35 GB at 4, 37.19 GB at 4 bits with 64-blocks.
 
@@ -67,7 +68,7 @@ def effective_param_fraction(weight_bits=None, kv_bits=None):
     """N_eff/N for training with weights (and KV cache) at the given precisions (Kumar Eqs. 3–4) [S].
 
     Activations are left out because γ_a was not found. Weights only: 0.6743 at 3 bits, 0.7759 at
-    4, 0.9498 at 8, 0.9975 at 16 (LAWS.md §8.1, [C] on [S] constants).
+    4, 0.9498 at 8, 0.9975 at 16 (Kumar et al. 2024 Eqs. 3–4, [C] on [S] constants).
     """
     if weight_bits is None and kv_bits is None:
         raise ScalingLabError("give weight_bits and/or kv_bits")

@@ -2,7 +2,7 @@
 
 The Chinchilla-form constants live here, once each, beside the table, equation or notebook cell
 they come from; Kaplan's live in :mod:`scalinglab.laws.kaplan`. Three Epoch-like constant sets
-circulate and must not be mixed (LAWS.md §2.7, §11.3); two of them are presets here.
+circulate and must not be mixed (Besiroglu et al. 2024; docs/laws.md); two of them are presets here.
 
 =========================  ==========================================================================
 name                       constants
@@ -41,7 +41,7 @@ HOFFMANN_2022 = ParametricLaw(
 #: (Hoffmann App. D.2 parametrisation). Values from the paper's TeX source as read by Epoch,
 #: ``epoch-research/analyzing-chinchilla`` ``data_analysis.ipynb`` cell 27 [P, code]; they are also
 #: the defaults of the ``chinchilla`` PyPI simulator. Only these reproduce Fig. 4's "about 40B
-#: parameters" at the Gopher budget (the rounded set gives 32B; LAWS.md §2.6).
+#: parameters" at the Gopher budget (the rounded set gives 32B [C]).
 _HOFFMANN_UNROUNDED_LSE = {"a": 6.0073404, "b": 6.0179186, "e": 0.5267228,
                            "alpha": 0.33917084, "beta": 0.2849083}
 HOFFMANN_2022_UNROUNDED = ParametricLaw(

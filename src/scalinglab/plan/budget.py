@@ -5,10 +5,11 @@ The inverse ones: how much compute fits in a wall-clock window or a dollar budge
 (:func:`max_compute_for`), and how many tokens a given model can see in it (:func:`max_tokens_for`).
 
 Time is ``model FLOPs / (peak FLOP/s × MFU)``. The default **MFU is 0.40**, not 1: across 23
-public training runs the whole-run MFU implied by 6ND is 14–51%, median ≈35% (PLANNER.md §0,
-§3.2), and planning at the vendor peak underestimates GPU-hours 2–3×. At 0.40, 6ND reproduces the
-reported GPU-hours of 21 of those 23 runs within ×0.5–×1.3. MFU here is *model* FLOPs utilisation:
-recomputation is not counted as useful work (PLANNER.md §0.3), so do not feed it an HFU.
+public training runs the whole-run MFU implied by 6ND is 14–51%, median ≈35% (docs/planner.md,
+"Default MFU"), and planning at the vendor peak underestimates GPU-hours 2–3×. At 0.40, 6ND
+reproduces the reported GPU-hours of 21 of those 23 runs within ×0.5–×1.3. MFU here is *model* FLOPs utilisation:
+recomputation is not counted as useful work (PaLM App. B; Korthikanti et al. 2022 App. A), so do
+not feed it an HFU.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from scalinglab.core.units import (
 from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
-#: Default model-FLOPs utilisation (PLANNER.md §0: median implied MFU of 23 public runs ≈35%,
-#: range 14–51%; steady-state MFU of well-tuned large runs 38–56%).
+#: Default model-FLOPs utilisation (docs/planner.md, "Default MFU": median implied MFU of 23
+#: public runs ≈35%, range 14–51%; steady-state MFU of well-tuned large runs 38–56%).
 DEFAULT_MFU = 0.40
 MFU_NOTE = (
-    "MFU 0.40 by default: public runs reach 14-51% whole-run (median ~35%, PLANNER.md §3.2); "
+    "MFU 0.40 by default: public runs reach 14-51% whole-run (median ~35%, docs/planner.md); "
     "planning at peak (MFU 1) underestimates time and cost 2-3x"
 )
 

@@ -147,7 +147,7 @@ def compare(compute, law=None, experts=DEFAULT_EXPERTS, bits=DEFAULT_BITS,
                    "(MLP share of a d_ff = 4d layer; inferred convention)",
             "granularity": KRAJEWSKI_2024_MOE.source + "; N convention inferred; routing FLOPs "
                            "(Eq. 10) not included",
-            "decode": "bandwidth-bound lower bound, weights only, batch 1 (PLANNER.md §6.2): the "
+            "decode": "bandwidth-bound lower bound, weights only, batch 1 (docs/planner.md): the "
                       "weights read per token (an MoE's active experts only) spread evenly over "
                       "the GPUs needed to hold the whole model",
         },

@@ -6,7 +6,8 @@ For a budget C = k·N·D the question is how to split it between parameters N an
   GPT-3 size on 300B tokens), so N = C/(k·300e9): a big model, little data.
 - **compute-optimal**: the law's own optimum (:meth:`optimum`).
 - **over-trained**: m times the optimum's tokens per parameter at the same compute, the way
-  models meant for cheap inference are trained (Llama 3 8B: 1,875 tokens/param, LAWS.md §9.2):
+  models meant for cheap inference are trained (Llama 3 8B: 1,875 tokens/param, Meta model card
+  [S]):
   D/N = m·r_opt with N·D = C/k, so N = sqrt(C/(k·m·r_opt)).
 
 Each row carries its predicted loss under the chosen law, so the cost of leaving the optimum is

@@ -2,13 +2,14 @@
 
 - **Tokens needed** follow from the chosen law's compute-optimal frontier, not a fixed 20 tokens per
   parameter: the ratio is 16–22 for Epoch's fit and 50–150 for Hoffmann's rounded constants between
-  1e21 and 1e26 FLOPs (LAWS.md §2.6), and it changes with scale. Over-training multiples and the
+  1e21 and 1e26 FLOPs [C], and it changes with scale. Over-training multiples and the
   fixed ratios people quote are listed beside it.
 - **Corpora** are the published sizes of real open datasets, each with its tokenizer and source
-  (LAWS.md §5.2). Round figures sometimes quoted without a source (CommonCrawl 250T, C4 150T,
+  (dataset cards and papers; docs/planner.md, "Data needs"). Round figures sometimes quoted
+  without a source (CommonCrawl 250T, C4 150T,
   GitHub 5T, Wikipedia 3T, ArXiv 2T, Books 10T) are not supported by any located source and are not
   used.
-- **The stock of public text** is Villalobos et al. 2024 (LAWS.md §5.1).
+- **The stock of public text** is Villalobos et al. 2024 (ICML 2024; arXiv 2211.04325v2).
 - **Repetition** is priced with Muennighoff et al. 2023 (:mod:`scalinglab.laws.data_constrained`).
 """
 
@@ -36,7 +37,8 @@ class Corpus:
                 "tokenizer": self.tokenizer, "note": self.note, "source": self.source}
 
 
-#: Real corpus sizes (LAWS.md §5.2). Token counts depend on the tokenizer: compare within ~20%.
+#: Real corpus sizes, each with its source (docs/planner.md, "Data needs"). Token counts depend
+#: on the tokenizer: compare within ~20%.
 CORPORA: tuple[Corpus, ...] = (
     Corpus("fineweb", "FineWeb", 15e12, "GPT-2",
            "96 CommonCrawl snapshots 2013 to Apr 2024, 44 TB",
@@ -94,7 +96,7 @@ PUBLIC_TEXT_STOCK_TOKENS = VILLALOBOS_STOCK["indexed_web_tokens"]
 FIXED_RATIOS = (
     ("20 tokens/param (Chinchilla 70B on 1.4T)", 20.0, "Hoffmann et al. 2022 [P]"),
     ("1.7 tokens/param (GPT-3 175B on 300B)", 300e9 / 175e9, "Brown et al. 2020 [P]"),
-    ("1,875 tokens/param (Llama 3 8B on 15T)", 15e12 / 8e9, "Meta model card [S]; LAWS.md §9.2"),
+    ("1,875 tokens/param (Llama 3 8B on 15T)", 15e12 / 8e9, "Meta model card [S]"),
 )
 OVERTRAIN_MULTIPLES = (2.0, 5.0, 10.0)
 

@@ -1,12 +1,13 @@
 """Inference economics: FLOPs per generated token, the bandwidth bound on decode, tokens/s, $/token.
 
-- **FLOPs** (Kaplan et al. 2020 Table 1; PLANNER.md §6.1): a forward pass costs 2N plus attention.
+- **FLOPs** (Kaplan et al. 2020 Table 1; docs/planner.md): a forward pass costs 2N plus attention.
   With a KV cache, the token at position t costs 2·N_matmul + 4·n_layer·t·d_attn (scores and the
   weighted sum over t cached positions, 2·n_layer·t·d_attn each; GQA shares K/V but does not
   reduce it), plus 2·d·V for the logits. Prefill of P tokens costs 2·N_matmul·P + 2·n_layer·P²·d_attn
   (causal). N_matmul is the attention + MLP weight-matrix count (Kaplan's N); the embedding lookup
   is free. Sardana et al. use plain 2N per token.
-- **Time** (PLANNER.md §6.2): at small batch, decode is memory-bandwidth bound — every step
+- **Time** (docs/planner.md, "Inference cost"): at small batch, decode is memory-bandwidth bound —
+  every step
   streams all weights (and the KV cache) from HBM, so
   t_token ≥ (weight bytes + KV bytes) / (n_gpu · bandwidth · η_mem), with η_mem ≈ 0.6–0.9
   achievable; η = 1 gives the lower bound. Compute time per step is 2·N·B / (n_gpu · peak · MFU);

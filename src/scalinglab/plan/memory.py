@@ -12,7 +12,7 @@ for reading in gigabytes.
 - **Activations** (Korthikanti et al. 2022, §4–§5, Table 2): 16-bit activations and 1-byte dropout
   masks; per layer s·b·h·(34 + 5·a·s/h) with no parallelism. FlashAttention never materialises the
   s² scores, so it needs what selective recomputation needs (34·s·b·h); SwiGLU, no dropout and
-  RMSNorm change the constants (PLANNER.md §4.2 caveat) — the figures are the paper's GPT layer.
+  RMSNorm change the constants (docs/planner.md caveat) — the figures are the paper's GPT layer.
   With a pipeline, the first stage holds L layers' activations whatever the pipeline degree (1F1B).
 - **KV cache** (vLLM §3): 2 (K and V) · n_layer · n_kv_head · head_dim · bytes per token.
 """

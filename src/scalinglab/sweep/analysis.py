@@ -32,7 +32,7 @@ from scalinglab.sweep.store import RunStore
 #: The published laws the plan is compared with (presets of :mod:`scalinglab.laws.registry`).
 COMPARISON_LAWS = ("hoffmann2022", "epoch2024")
 
-#: The goal the issue sets for the extrapolation check: held-out loss predicted within 3%.
+#: The project's goal for the extrapolation check (docs/fitting.md): every held-out loss within 3%.
 EXTRAPOLATION_GOAL = 0.03
 
 

@@ -13,7 +13,7 @@ one matmul instead of three).
 
 ``KaplanTransformer(vocab_size, d_model, n_heads, n_layers)`` with
 ``count_parameters(mode="Kaplan" | "total" | "non_embedding")`` is the same model under the name
-and signature of the seed notebook our first users know.
+and signature of the "Physics of Scale" notebook our first users know.
 """
 
 from __future__ import annotations
@@ -179,7 +179,8 @@ class GPT(nn.Module):
 
 
 class KaplanTransformer(GPT):
-    """The seed notebook's model: ``KaplanTransformer(vocab_size, d_model, n_heads, n_layers)``.
+    """The "Physics of Scale" notebook's model: ``KaplanTransformer(vocab_size, d_model, n_heads,
+    n_layers)``.
 
     Parameters
     ----------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 #: Side of the square matrices timed for the CPU peak: 2048³ multiply-adds (17 GFLOP) reach the
-#: BLAS plateau of a large product, as the issue's reference asks. Smaller products that stay in
+#: BLAS plateau of a large product (docs/measure.md). Smaller products that stay in
 #: cache can run faster (on the 2-core Xeon of benchmarks/results/train.md, 512² up to ~2x on a
 #: loaded machine), so this is the large-matmul reference, not a hardware ceiling; the benchmark
 #: prints both.

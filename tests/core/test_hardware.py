@@ -1,11 +1,16 @@
 """The accelerator catalog: dense peaks per dtype, aliases, user catalogs (docs/hardware.md)."""
 
+from importlib import resources
+
 import pytest
+import tomllib
 
 from scalinglab.core.hardware import (
     BUILTIN,
+    CATALOG_FILE,
     DTYPES,
     ENV_VAR,
+    builtin_catalog,
     default_catalog,
     get_accelerator,
     load_catalog,
@@ -169,11 +174,6 @@ def test_accelerator_pickles_and_hashes():
 def test_builtin_catalog_file_round_trips():
     # The built-in devices are the package data file read by the users' TOML reader: every entry
     # in the file comes back as an accelerator with its sourced figures, in the file's order.
-    import tomllib
-    from importlib import resources
-
-    from scalinglab.core.hardware import CATALOG_FILE, builtin_catalog
-
     text = resources.files("scalinglab.core").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
     entries = tomllib.loads(text)["accelerator"]
     catalog = builtin_catalog()

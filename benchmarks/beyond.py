@@ -54,9 +54,9 @@ def loop_simulate(law):
 
 
 def main():
-    vec = best_of(lambda: data_constrained_optimum(1e22, 25e9))
+    vec = best_of(lambda: data_constrained_optimum(None, 1e22, 25e9))
     ref = best_of(lambda: scalar_grid(1e22, 25e9), repeat=3)
-    opt, (_, n_ref, d_ref) = data_constrained_optimum(1e22, 25e9), scalar_grid(1e22, 25e9)
+    opt, (_, n_ref, d_ref) = data_constrained_optimum(None, 1e22, 25e9), scalar_grid(1e22, 25e9)
     same = opt["params"] == n_ref and opt["tokens"] == d_ref
     print(f"data-constrained optimum (C 1e22, U 25B): vectorised grid {vec * 1e3:.2f} ms, scalar "
           f"loop {ref * 1e3:.1f} ms, ratio {ref / vec:.0f}x; identical answer: {same}")

@@ -10,16 +10,9 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli.app import JSON_OPTION, app, console, emit, figure_path, number, save_figure
+from scalinglab.core.numbers import number_list
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.registry import DEFAULT_LAW
-
-
-def _numbers(text: str, name: str, allow_zero: bool = False) -> list[float]:
-    """A comma-separated list of human numbers (``8,32`` or ``16,8,4``)."""
-    parts = [p for p in str(text).split(",") if p.strip()]
-    if not parts:
-        raise ScalingLabError(f"{name}: expected a comma-separated list of numbers, got {text!r}")
-    return [number(p, name, allow_zero=allow_zero) for p in parts]
 
 
 def _fmt(value) -> str:
@@ -221,7 +214,7 @@ def optimal_extras(law, compute: float, inference_tokens: float | None = None,
     if inference_tokens is not None:
         extras["inference_aware"] = inference_aware_optimum(the_law, compute, inference_tokens)
     if unique_tokens is not None:
-        opt = data_constrained_optimum(compute, check_unique_tokens(unique_tokens), the_law)
+        opt = data_constrained_optimum(the_law, compute, check_unique_tokens(unique_tokens))
         extras["data_constrained"] = opt
         if opt["epochs"] > 1.0:
             extras["epochs"] = opt["epochs"]
@@ -253,7 +246,7 @@ def data_payload(params=None, compute=None, law=None, unique_tokens=None, corpus
     if compute is not None:
         payload["flops"] = compute
         if unique_tokens is not None:
-            payload["data_constrained_optimum"] = data_constrained_optimum(compute, unique_tokens)
+            payload["data_constrained_optimum"] = data_constrained_optimum(None, compute, unique_tokens)
     return payload
 
 
@@ -311,7 +304,7 @@ def data(
         law=law,
         unique_tokens=None if unique_tokens is None else number(unique_tokens, "--unique-tokens"),
         corpus=corpus,
-        overtrain=_numbers(overtrain, "--overtrain"),
+        overtrain=number_list(overtrain, "--overtrain"),
     )
     emit(payload, as_json, lambda: _render_data(payload))
 
@@ -386,7 +379,7 @@ def compare(
 
     payload = run_compare(
         number(compute, "--compute"), law=law,
-        experts=_numbers(experts, "--experts"), bits=_numbers(bits, "--bits"),
+        experts=number_list(experts, "--experts"), bits=number_list(bits, "--bits"),
         inference_tokens=None if inference_tokens is None
         else number(inference_tokens, "--inference-tokens", allow_zero=True),
         gpu=gpu,

@@ -24,12 +24,17 @@ from __future__ import annotations
 
 import warnings
 
+from scalinglab.core.hardware import get_accelerator
 from scalinglab.core.numbers import parse_number
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.data_constrained import MUENNIGHOFF_2023
 from scalinglab.laws.emergence import SCHAEFFER_CAVEAT, wei_table
 from scalinglab.laws.emergence import SOURCE as WEI_SOURCE
 from scalinglab.laws.moe import LUDZIEJEWSKI_2025, total_params
 from scalinglab.laws.precision import weight_memory_bytes
+from scalinglab.laws.registry import get_law
+from scalinglab.plan.data import get_corpus, optimal_tokens_for_params
 
 
 class EmergentAbilitiesTracker:
@@ -125,8 +130,6 @@ class DataScalingPlanner:
     mix_sources = ("fineweb", "the-stack-v2", "books", "wikipedia-en", "arxiv")
 
     def __init__(self, law: str = "chinchilla"):
-        from scalinglab.laws.registry import get_law
-
         self.law = get_law(law)
 
     def required_tokens(self, num_params, training_regime="optimal", multiple=2.0):
@@ -136,8 +139,6 @@ class DataScalingPlanner:
         ``'over_train'`` (``multiple`` × optimal; the seed's 2×), ``'under_train'`` (GPT-3's 1.71
         tokens/param) or ``'chinchilla_20'`` (20 tokens/param).
         """
-        from scalinglab.plan.data import optimal_tokens_for_params
-
         regimes = ("optimal", "over_train", "under_train", "chinchilla_20")
         if training_regime not in regimes:
             raise ScalingLabError(
@@ -160,9 +161,6 @@ class DataScalingPlanner:
         would be needed and what repeated tokens are worth (Muennighoff et al. 2023). The seed
         printed it to stdout, where it mixed with the caller's own output.
         """
-        from scalinglab.laws.data_constrained import MUENNIGHOFF_2023
-        from scalinglab.plan.data import get_corpus
-
         total = parse_number(total_tokens, name="total_tokens")
         sources = {get_corpus(k).name: get_corpus(k).tokens for k in self.mix_sources}
         available = sum(sources.values())
@@ -187,8 +185,6 @@ class EfficiencyComparator:
     source = LUDZIEJEWSKI_2025.source
 
     def __init__(self, experts: float = 8.0, quantized_bits: float = 8.0, gpu: str = "H100"):
-        from scalinglab.core.hardware import get_accelerator
-
         self.experts = parse_number(experts, name="experts")
         if self.experts < 1:
             raise ScalingLabError(f"experts: the expansion rate must be at least 1, got {experts!r}")
@@ -199,8 +195,6 @@ class EfficiencyComparator:
         self.gpu = gpu
 
     def _serve(self, params_read, bits):
-        from scalinglab.core.hardware import get_accelerator
-
         acc = get_accelerator(self.gpu)
         return float(weight_memory_bytes(params_read, bits)) / acc.bandwidth_bytes_per_s * 1e3
 
@@ -210,7 +204,7 @@ class EfficiencyComparator:
         ``decode_ms_per_token`` (batch 1, one GPU's bandwidth, weights only)."""
         n = parse_number(base_params, name="base_params")
         d = parse_number(base_tokens, name="base_tokens")
-        compute = 6.0 * n * d
+        compute = FLOP_PER_PARAM_TOKEN * n * d
         moe_total = float(total_params(n, self.experts))
         approaches = {
             "Dense": {"params": n, "active_params": n, "tokens": d, "compute": compute,

@@ -24,8 +24,8 @@ catalog, and differs from the seed where the seed was wrong:
 from __future__ import annotations
 
 from scalinglab.core.hardware import get_accelerator
-from scalinglab.core.units import flops_to_pf_days
 from scalinglab.core.numbers import parse_number
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN, flops_to_pf_days
 from scalinglab.errors import ScalingLabError
 from scalinglab.plan.budget import DEFAULT_MFU, _mfu, train_plan
 
@@ -45,7 +45,7 @@ class ComputeBudgetCalculator:
     """
 
     def __init__(self, mfu: float = DEFAULT_MFU):
-        self.flops_per_token_per_param = 6  # forward + backward (Kaplan 2020 §2.1)
+        self.flops_per_token_per_param = FLOP_PER_PARAM_TOKEN  # forward + backward (Kaplan 2020 §2.1)
         self.mfu = _mfu(mfu)  # checked now, not at the first gpu_hours() call
 
     def training_compute(self, num_params, num_tokens) -> float:
@@ -115,4 +115,4 @@ class ComputeEconomy:
     @staticmethod
     def calculate_c_pfdays(n, tokens) -> float:
         """Training compute 6·N·D in PF-days (1 PF-day = 8.64e19 FLOPs, Kaplan 2020 §1.3)."""
-        return flops_to_pf_days(6.0 * parse_number(n, name="n") * parse_number(tokens, name="tokens"))
+        return flops_to_pf_days(FLOP_PER_PARAM_TOKEN * parse_number(n, name="n") * parse_number(tokens, name="tokens"))

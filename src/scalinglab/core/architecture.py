@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 
 
@@ -289,7 +290,7 @@ def palm_flops_per_token(params: float, n_layer: int, n_head: int, head_dim: int
     N includes the shared input/output embedding; nanoGPT's ``estimate_mfu`` passes the total minus
     the learned position embedding. Attention is not halved for causality (torchtitan says so).
     """
-    return 6 * params + 12 * n_layer * n_head * head_dim * seq
+    return FLOP_PER_PARAM_TOKEN * params + 12 * n_layer * n_head * head_dim * seq
 
 
 def deepseek_flops_per_token(n_layer: int, d_model: int, seq: int) -> float:
@@ -350,11 +351,11 @@ def training_flops_per_token(
     L, d, V = shape.n_layer, shape.d_model, shape.vocab
     d_attn = shape.attn_dim
     matrices = shape.kaplan_params  # attention + MLP weight matrices: the "12·L·d²" of every paper
-    vocab_flops = 6.0 * d * V  # 3 × the 2·d·V logits matmul
+    vocab_flops = FLOP_PER_PARAM_TOKEN * d * V  # 3 × the 2·d·V logits matmul
 
     if convention == "6N":
         n = shape.total_params if include_embeddings in (None, True) else shape.non_embedding_params
-        return 6.0 * n
+        return FLOP_PER_PARAM_TOKEN * n
     if convention == "kaplan":
         forward = kaplan_forward_flops_per_token(matrices, L, seq, d_attn)
         if include_embeddings:  # Table 1's Embed (4·d) and De-embed (2·d·V) rows
@@ -368,11 +369,11 @@ def training_flops_per_token(
         n = shape.total_params - pos if include_embeddings in (None, True) else shape.non_embedding_params
         return float(palm_flops_per_token(n, L, shape.n_head, shape.head_dim, seq))
     if convention == "deepseek":
-        m = 6.0 * matrices + 12.0 * L * d_attn * seq
+        m = FLOP_PER_PARAM_TOKEN * matrices + 12.0 * L * d_attn * seq
         return m + (vocab_flops if include_embeddings else 0.0)
     # Megatron family (Korthikanti 2022 App. A; Narayanan 2021): per token 72·L·h² + 12·L·s·h + 6·h·V.
     logits = vocab_flops if include_embeddings in (None, True) else 0.0
-    blocks, scores = 6.0 * matrices, 12.0 * L * d_attn * seq
+    blocks, scores = FLOP_PER_PARAM_TOKEN * matrices, 12.0 * L * d_attn * seq
     if convention == "megatron":
         return blocks + scores + logits
     if convention == "megatron_selective":  # Eq. 8: the attention core is recomputed

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalinglab.core.numbers import positive, scalar_or_array
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.ranges import FittedRange
 
@@ -148,7 +149,7 @@ class ParametricLaw:
                      / (self.alpha + self.beta))
         return math.exp(log_g) if log_g < 709.0 else math.inf
 
-    def optimum(self, compute, flops_per_param_token: float = 6.0) -> Allocation:
+    def optimum(self, compute, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """Compute-optimal allocation for ``compute`` FLOPs with C = k·N·D (Eq. 4, closed form)."""
         c = positive(compute, "compute")
         k = positive(flops_per_param_token, "flops_per_param_token")
@@ -164,14 +165,14 @@ class ParametricLaw:
                 f"compute-optimal allocation at C = {np.max(c):.3g} FLOPs")
         return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
-    def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:
+    def at_compute(self, compute, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """The allocation that spends ``compute`` on a model of ``params`` parameters."""
         c = positive(compute, "compute")
         n = positive(params, "params")
         d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
         return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
-    def compute_for_params(self, params, flops_per_param_token: float = 6.0):
+    def compute_for_params(self, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN):
         """The training FLOPs at which ``params`` is compute-optimal: C = k·(N/G)**(1/a) (Eq. 4 inverted)."""
         n = positive(params, "params")
         k = positive(flops_per_param_token, "flops_per_param_token")
@@ -189,7 +190,7 @@ class ParametricLaw:
                 "a": self.a, "b": self.b, "name": self.name, "source": self.source}
 
 
-def numeric_optimum(law, compute, flops_per_param_token: float = 6.0) -> Allocation:
+def numeric_optimum(law, compute, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
     """Minimise ``law.predict(N, C/(k·N))`` over N by Brent's method (a check on closed forms).
 
     Works for any law with ``predict(params, tokens)``. The search runs over ln N from a bracket
@@ -206,7 +207,9 @@ def numeric_optimum(law, compute, flops_per_param_token: float = 6.0) -> Allocat
     flops_per_param_token : float
         k in C = k·N·D.
     """
-    from scipy.optimize import minimize_scalar  # scipy.optimize is slow to import; only here
+    # Here, not at module level: scipy.optimize takes ~0.3 s to import, and this module is on the
+    # path of `scalinglab plan`, which must start in well under that.
+    from scipy.optimize import minimize_scalar
 
     if np.ndim(compute) != 0:
         raise ScalingLabError(f"compute: numeric_optimum takes one budget at a time, got {compute!r}")

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from scalinglab.core.numbers import as_array, positive, scalar_or_array
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw, _check_constants
+from scalinglab.laws.registry import get_law
 
 #: ``huggingface/datablations`` README "Parametric Fit" and ``utils/parametric_fit.ipynb`` [P]:
 #: log-sum-exp parameters (a, b, e) with A = e^a, B = e^b, E = e^e and tied exponents alpha = beta,
@@ -44,11 +46,6 @@ SOURCE = ("Muennighoff et al. 2023 (arXiv 2305.16264), huggingface/datablations 
 #: The README's grid search for the optimum: 500 multipliers i in linspace(1.0001, 3), trying
 #: (N/i, D·i) and (N·i, D/i) around the Chinchilla optimum [P].
 README_GRID = (1.0001, 3.0, 500)
-
-
-def _finite_array(value, name, allow_zero=False):
-    # The laws' one reader: human strings accepted, booleans refused, as in predict().
-    return as_array(value, name, allow_zero=allow_zero)
 
 
 @dataclass(frozen=True)
@@ -134,7 +131,7 @@ class DataConstrainedLaw:
         0.984 at 2 epochs, 0.931 at 4, 0.661 at 16, 0.379 at 40 (Muennighoff et al. 2023
         constants, [C]).
         """
-        e = _finite_array(epochs, "epochs")
+        e = as_array(epochs, "epochs")
         if np.any(e < 1):
             raise ScalingLabError(f"epochs: must be at least 1, got {epochs!r}")
         r = e - 1.0
@@ -159,7 +156,7 @@ class DataConstrainedLaw:
         return scalar_or_array(np.asarray(self.predict(params, tokens, unique_tokens))
                     - np.asarray(self.predict(params, tokens, tokens)))
 
-    def optimum(self, compute, unique_tokens, flops_per_param_token: float = 6.0,
+    def optimum(self, compute, unique_tokens, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN,
                 grid: tuple = README_GRID) -> dict:
         """The loss-minimising (N, D) for ``compute`` FLOPs when only ``unique_tokens`` exist.
 
@@ -232,7 +229,9 @@ MUENNIGHOFF_2023 = DataConstrainedLaw(
 )
 
 
-def _resolve(law) -> DataConstrainedLaw:
+def resolve_data_constrained(law) -> DataConstrainedLaw:
+    """A :class:`DataConstrainedLaw` from None (Muennighoff's own), a preset name, a Chinchilla-form
+    law (borrowing Muennighoff's R_D*, R_N*) or a DataConstrainedLaw as given."""
     if law is None:
         return MUENNIGHOFF_2023
     if isinstance(law, DataConstrainedLaw):
@@ -240,8 +239,6 @@ def _resolve(law) -> DataConstrainedLaw:
     if isinstance(law, str):
         if law.strip().lower() in {"muennighoff2023", "muennighoff"}:
             return MUENNIGHOFF_2023
-        from scalinglab.laws.registry import get_law
-
         law = get_law(law)
     if isinstance(law, ParametricLaw):
         return DataConstrainedLaw.from_parametric(law)
@@ -257,18 +254,19 @@ def epochs_needed(tokens, unique_tokens):
     return scalar_or_array(np.maximum(d / u, 1.0))
 
 
-def data_constrained_optimum(compute, unique_tokens, law=None) -> dict:
-    """Compute-optimal (N, D) for ``compute`` FLOPs with only ``unique_tokens`` unique tokens.
+def data_constrained_optimum(law, compute, unique_tokens) -> dict:
+    """Compute-optimal (N, D) for ``compute`` FLOPs with only ``unique_tokens`` unique tokens under
+    ``law`` (first, as in every law-taking function: ``inference_aware_optimum(law, compute, ...)``).
 
     Parameters
     ----------
+    law : None, str, ParametricLaw or DataConstrainedLaw
+        None uses Muennighoff et al. 2023's own constants (the only set fitted with the decay
+        terms); a Chinchilla-form law or preset name borrows Muennighoff's R_D* and R_N*.
     compute : float
         Training FLOPs (C = 6·N·D).
     unique_tokens : float
         Unique tokens available.
-    law : None, str, ParametricLaw or DataConstrainedLaw
-        None uses Muennighoff et al. 2023's own constants (the only set fitted with the decay
-        terms); a Chinchilla-form law or preset name borrows Muennighoff's R_D* and R_N*.
 
     Returns
     -------
@@ -279,4 +277,4 @@ def data_constrained_optimum(compute, unique_tokens, law=None) -> dict:
         ``law``, ``source``. C = 1e22 with 25B unique tokens gives 7,022,364,735 params on
         237,336,955,477 tokens (9.4935 epochs), as in the README.
     """
-    return _resolve(law).optimum(compute, unique_tokens)
+    return resolve_data_constrained(law).optimum(compute, unique_tokens)

@@ -27,11 +27,14 @@ Every prediction here inherits the metric caveat of Schaeffer et al. 2023
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
 
 from scalinglab.core.numbers import positive, scalar_or_array
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw
 
@@ -56,7 +59,7 @@ class GadreLossLaw:
         """C4-eval loss (nats/token) of ``params`` parameters trained on ``token_multiplier``·N tokens."""
         n = positive(params, "params")
         m = positive(token_multiplier, "token_multiplier")
-        return scalar_or_array(self.a * n**self.eta + self.b * 6.0 ** (self.eta / 2.0) * (m * n) ** self.eta
+        return scalar_or_array(self.a * n**self.eta + self.b * FLOP_PER_PARAM_TOKEN ** (self.eta / 2.0) * (m * n) ** self.eta
                     + self.E)
 
     def predict_tokens(self, params, tokens):
@@ -217,10 +220,6 @@ def _best_curve_fit(f, x, y, starts):
     finite fit with the lowest SSE (the earliest start wins a tie), or None when no start
     converged. ``covariance_ok`` is False when scipy could not estimate the parameters'
     covariance (it would warn "Covariance of the parameters could not be estimated")."""
-    import warnings
-
-    from scipy.optimize import OptimizeWarning, curve_fit
-
     best = None
     for p0 in starts:
         with warnings.catch_warnings():

@@ -27,36 +27,29 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 
-from scalinglab.core.numbers import as_array
+from scalinglab.core.numbers import positive_float
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN, INFERENCE_FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw
+from scalinglab.laws.registry import get_law
 
-#: FLOPs per parameter per token: training (forward + backward) and inference (forward only);
-#: Sardana et al. ignore attention FLOPs, as here.
-TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0
-INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
+# FLOPs per parameter per token: training (forward + backward, 6) and inference (forward only, 2);
+# Sardana et al. ignore attention FLOPs, as here. The old names stay importable.
+TRAIN_FLOPS_PER_PARAM_TOKEN = FLOP_PER_PARAM_TOKEN
+INFERENCE_FLOPS_PER_PARAM_TOKEN = INFERENCE_FLOP_PER_PARAM_TOKEN
 
 
 def resolve_law(law) -> ParametricLaw:
     """A Chinchilla-form law from a :class:`ParametricLaw`, a preset name, or None (the default)."""
     if law is None or isinstance(law, str):
-        from scalinglab.laws.registry import get_law
-
         law = get_law() if law is None else get_law(law)
     if not isinstance(law, ParametricLaw):
         raise ScalingLabError(
             f"law {getattr(law, 'name', law)!r} is not of the Chinchilla form E + A/N^a + B/D^b; "
             "this calculation needs one (e.g. hoffmann2022, epoch2024)")
     return law
-
-
-def _non_negative(value, name) -> float:
-    # The laws' one reader (human strings accepted, booleans refused), for a single number.
-    arr = as_array(value, name, allow_zero=True)
-    if arr.ndim:
-        raise ScalingLabError(f"{name}: expected one number, got an array of {arr.size}")
-    return float(arr)
 
 
 def tokens_for_loss(law: ParametricLaw, params: float, loss: float) -> float:
@@ -70,8 +63,8 @@ def tokens_for_loss(law: ParametricLaw, params: float, loss: float) -> float:
 
 
 def _costs(law, params, tokens, inference_tokens) -> dict:
-    train = TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens
-    infer = INFERENCE_FLOPS_PER_PARAM_TOKEN * params * inference_tokens
+    train = FLOP_PER_PARAM_TOKEN * params * tokens
+    infer = INFERENCE_FLOP_PER_PARAM_TOKEN * params * inference_tokens
     return {"params": params, "tokens": tokens, "tokens_per_param": tokens / params,
             "loss": law.predict(params, tokens), "training_flops": train,
             "inference_flops": infer, "total_flops": train + infer}
@@ -90,11 +83,10 @@ def inference_aware_for_loss(law, loss: float, inference_tokens: float) -> dict:
         Lifetime inference tokens D_inf (prompt + generated), ≥ 0.
     """
     law = resolve_law(law)
-    d_inf = _non_negative(inference_tokens, "inference_tokens")
-    ell = _non_negative(loss, "loss")
+    d_inf = positive_float(inference_tokens, "inference_tokens", allow_zero=True)
+    ell = positive_float(loss, "loss", allow_zero=True)
     if ell <= law.E:
         raise ScalingLabError(f"loss {loss!r} is at or below the law's irreducible loss E = {law.E:.4f}")
-    from scipy.optimize import brentq
 
     # The Chinchilla allocation for this loss: the compute-optimal point whose loss is ell. On the
     # frontier N = G·(C/6)^a the loss falls monotonically with C, so solve in log C.
@@ -117,8 +109,8 @@ def inference_aware_for_loss(law, loss: float, inference_tokens: float) -> dict:
         n = math.exp(log_n)
         d = tokens_for_loss(law, n, ell)
         r = (law.alpha * law.A * n ** (-law.alpha)) / (law.beta * law.B * d ** (-law.beta))
-        # Divided by 6·D so that the root is well scaled: (1 − r) + D_inf/(3·D).
-        return (1.0 - r) + d_inf / (3.0 * d)
+        # Divided by 6·D so that the root is well scaled: (1 − r) + 2·D_inf/(6·D).
+        return (1.0 - r) + INFERENCE_FLOP_PER_PARAM_TOKEN * d_inf / (FLOP_PER_PARAM_TOKEN * d)
 
     lo_n = math.log(n_floor) + 1e-9
     hi_n = math.log(n_chin) + 1e-6  # g > 0 just above the Chinchilla size
@@ -169,9 +161,7 @@ def inference_aware_optimum(law, compute, inference_tokens) -> dict:
         ``saving_fraction``, ``target_loss``, ``inference_tokens``, ``law``, ``source``.
     """
     law = resolve_law(law)
-    c = _non_negative(compute, "compute")
-    if c <= 0:
-        raise ScalingLabError(f"compute: must be positive, got {compute!r}")
+    c = positive_float(compute, "compute")
     target = law.optimum(c).loss
     return inference_aware_for_loss(law, target, inference_tokens)
 
@@ -179,7 +169,5 @@ def inference_aware_optimum(law, compute, inference_tokens) -> dict:
 def chinchilla_compute_for_params(law, params: float) -> float:
     """Training FLOPs at which ``params`` is the compute-optimal size under ``law`` (inverse of Eq. 4)."""
     law = resolve_law(law)
-    n = _non_negative(params, "params")
-    if n <= 0:
-        raise ScalingLabError(f"params: must be positive, got {params!r}")
-    return TRAIN_FLOPS_PER_PARAM_TOKEN * (n / law.G) ** (1.0 / law.a)
+    n = positive_float(params, "params")
+    return FLOP_PER_PARAM_TOKEN * (n / law.G) ** (1.0 / law.a)

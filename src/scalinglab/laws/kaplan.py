@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scalinglab.core.numbers import positive, scalar_or_array
-from scalinglab.core.units import PF_DAY_FLOPS
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN, PF_DAY_FLOPS
 from scalinglab.laws.chinchilla import Allocation, _check_constants
 from scalinglab.laws.ranges import KAPLAN_RUNS, FittedRange
 
@@ -249,7 +249,7 @@ class KaplanLaw:
         """Token exponent D_opt ∝ C^b = 1 − a = 0.27 (Table 6)."""
         return 1.0 - FRONTIER_P_N
 
-    def optimum(self, compute, flops_per_param_token: float = 6.0) -> Allocation:
+    def optimum(self, compute, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """Kaplan's compute-efficient allocation for ``compute`` training FLOPs.
 
         Parameters
@@ -267,14 +267,14 @@ class KaplanLaw:
         d = c / (k * n)
         return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
-    def at_compute(self, compute, params, flops_per_param_token: float = 6.0) -> Allocation:
+    def at_compute(self, compute, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """The allocation that spends ``compute`` FLOPs on a model of ``params`` parameters."""
         c = positive(compute, "compute")
         n = positive(params, "params")
         d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
         return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
 
-    def compute_for_params(self, params, flops_per_param_token: float = 6.0):
+    def compute_for_params(self, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN):
         """The training FLOPs at which ``params`` is Kaplan-optimal (inverse of :meth:`optimum`).
 
         ``flops_per_param_token`` is accepted for symmetry with :meth:`optimum`; Table 6's

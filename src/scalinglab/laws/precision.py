@@ -24,11 +24,9 @@ total model bits versus zero-shot accuracy (e.g. 60B at 4 bits beats 30B at 8 bi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from scalinglab.core.numbers import positive, scalar_or_array
+from scalinglab.core.numbers import positive, positive_float, scalar_or_array
 from scalinglab.errors import ScalingLabError
 
 KUMAR_SOURCE = ("Kumar et al. 2024 (arXiv 2411.04330), App. K Table 2 via a secondary course note "
@@ -113,7 +111,7 @@ def quantized_serving(params, bits_list=(16, 8, 4), block_size: int | None = Non
 
 
 def _check_bits(bits) -> float:
-    b = float(bits)
-    if not math.isfinite(b) or b <= 0 or b > 64:
+    b = positive_float(bits, "bits")
+    if b > 64:
         raise ScalingLabError(f"bits: must be in (0, 64], got {bits!r}")
     return b

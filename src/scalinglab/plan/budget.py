@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape, check_convention
 from scalinglab.core.hardware import Accelerator, get_accelerator, normalise_dtype
+from scalinglab.core.numbers import parse_number
 from scalinglab.core.units import (
+    FLOP_PER_PARAM_TOKEN,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
     flops_to_gpu_hours,
     flops_to_pf_days,
 )
-from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 #: Default model-FLOPs utilisation (docs/planner.md, "Default MFU": median implied MFU of 23
@@ -124,7 +125,7 @@ def training_flops(
             f"convention {convention!r} needs the model shape (shape=TransformerShape(...); on the "
             f"command line --layers and --d-model); with only a parameter count use '6N'"
         )
-    return 6.0 * parse_number(params, name="params") * tokens
+    return FLOP_PER_PARAM_TOKEN * parse_number(params, name="params") * tokens
 
 
 def train_plan(
@@ -239,9 +240,9 @@ def _complete(flops: float, params, tokens, convention: str, shape):
         tokens = flops / shape.flops_per_token(convention)
     elif convention.upper() == "6N" and shape is None:
         if tokens is None and params is not None:
-            tokens = flops / (6.0 * params)
+            tokens = flops / (FLOP_PER_PARAM_TOKEN * params)
         elif params is None and tokens is not None:
-            params = flops / (6.0 * tokens)
+            params = flops / (FLOP_PER_PARAM_TOKEN * tokens)
     return params, tokens
 
 

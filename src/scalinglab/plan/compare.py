@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import math
 
+from scalinglab.core.hardware import get_accelerator
+from scalinglab.core.numbers import positive_float
+from scalinglab.core.units import INFERENCE_FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.hyperparams import deepseek_hyperparameters
 from scalinglab.laws.inference import inference_aware_optimum, resolve_law
 from scalinglab.laws.moe import KRAJEWSKI_2024_DENSE, KRAJEWSKI_2024_MOE, LUDZIEJEWSKI_2025
 from scalinglab.laws.precision import (
@@ -28,6 +32,7 @@ from scalinglab.laws.precision import (
     effective_param_fraction,
     weight_memory_bytes,
 )
+from scalinglab.plan.inference import decode_seconds_per_token
 
 DEFAULT_EXPERTS = (8, 32)
 DEFAULT_BITS = (16, 8, 4)
@@ -36,21 +41,8 @@ DEFAULT_GRANULARITIES = (1, 8, 32, 64)
 SERVING_BYTES_PER_PARAM = 2.0
 
 
-def _positive(value, name) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ScalingLabError(f"{name}: expected a number, got {value!r}") from exc
-    if not math.isfinite(v) or v <= 0:
-        raise ScalingLabError(f"{name}: must be positive and finite, got {value!r}")
-    return v
-
-
 def _serving(params_read: float, params_held: float, bits: float, gpu) -> dict:
     """Memory of ``params_held`` weights and the batch-1 decode bound reading ``params_read``."""
-    from scalinglab.core.hardware import get_accelerator
-    from scalinglab.plan.inference import decode_seconds_per_token
-
     acc = get_accelerator(gpu)
     held = float(weight_memory_bytes(params_held, bits))
     read = float(weight_memory_bytes(params_read, bits))
@@ -65,13 +57,13 @@ def moe_comparison(compute: float, experts=DEFAULT_EXPERTS, gpu="H100") -> list[
     """Dense (E = 1) and MoE rows at ``compute`` FLOPs under Ludziejewski et al. 2025."""
     rows = []
     for e in (1, *experts):
-        e = _positive(e, "experts")
+        e = positive_float(e, "experts")
         if e < 1:
             raise ScalingLabError(f"experts: the expansion rate must be at least 1, got {e:g}")
         opt = LUDZIEJEWSKI_2025.optimum(compute, e)
         row = {"name": "dense" if e == 1 else f"MoE E={e:g}", **opt,
                "training_flops": compute,
-               "inference_flops_per_token": 2.0 * opt["active_params"]}
+               "inference_flops_per_token": INFERENCE_FLOP_PER_PARAM_TOKEN * opt["active_params"]}
         # Batch 1 reads only the active experts; bigger batches touch all of them.
         row.update(_serving(opt["active_params"], opt["total_params"], 16, gpu))
         rows.append(row)
@@ -88,7 +80,7 @@ def granularity_comparison(compute: float, granularities=DEFAULT_GRANULARITIES,
     dense = KRAJEWSKI_2024_DENSE.optimum(compute)
     rows = [{"name": "dense", **dense}]
     for g in granularities:
-        g = _positive(g, "granularity")
+        g = positive_float(g, "granularity")
         rows.append({"name": f"MoE E={expansion:g} G={g:g}",
                      **KRAJEWSKI_2024_MOE.optimum(compute, g, expansion)})
     for row in rows:
@@ -102,7 +94,7 @@ def quantized_comparison(compute: float, law=None, bits=DEFAULT_BITS, gpu="H100"
     alloc = law.optimum(compute)
     rows = []
     for b in bits:
-        b = _positive(b, "bits")
+        b = positive_float(b, "bits")
         row = {"bits": b, **_serving(alloc.params, alloc.params, b, gpu)}
         row["memory_ratio_vs_16bit"] = b / 16.0
         row["weights_only_effective_param_fraction_if_trained_at_this_precision"] = \
@@ -133,9 +125,7 @@ def compare(compute, law=None, experts=DEFAULT_EXPERTS, bits=DEFAULT_BITS,
         ``inference_tokens`` is given), ``hyperparameters`` (DeepSeek's η_opt and B_opt for the
         budget), ``sources``.
     """
-    from scalinglab.laws.hyperparams import deepseek_hyperparameters
-
-    c = _positive(compute, "compute")
+    c = positive_float(compute, "compute")
     out = {
         "flops": c,
         "hyperparameters": deepseek_hyperparameters(c),

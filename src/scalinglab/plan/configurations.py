@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from scalinglab.core.numbers import positive_float
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 
 #: GPT-3's training tokens for every model size (Brown et al. 2020, §2.2 / Table D.1) [P].
@@ -58,7 +60,7 @@ class Configuration:
 
 def compare_configurations(law, compute: float, *, kaplan_tokens: float = KAPLAN_STYLE_TOKENS,
                            overtrain_factors=OVERTRAIN_FACTORS,
-                           flops_per_param_token: float = 6.0) -> list[Configuration]:
+                           flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> list[Configuration]:
     """Kaplan-style, compute-optimal and over-trained configurations for ``compute`` FLOPs.
 
     Parameters
@@ -79,16 +81,11 @@ def compare_configurations(law, compute: float, *, kaplan_tokens: float = KAPLAN
     list of Configuration
         Kaplan-style, compute-optimal, then one row per over-training factor.
     """
-    try:
-        compute = float(compute)
-    except (TypeError, ValueError) as exc:
-        raise ScalingLabError(f"compute: expected a number of FLOPs, got {compute!r}") from exc
-    if not (math.isfinite(compute) and compute > 0):
-        raise ScalingLabError(f"compute: must be a positive number of FLOPs, got {compute!r}")
-    if not (math.isfinite(kaplan_tokens) and kaplan_tokens > 0):
-        raise ScalingLabError(f"kaplan_tokens: must be positive, got {kaplan_tokens!r}")
+    compute = positive_float(compute, "compute")
+    kaplan_tokens = positive_float(kaplan_tokens, "kaplan_tokens")
+    overtrain_factors = [positive_float(m, "overtrain factor") for m in overtrain_factors]
     for m in overtrain_factors:
-        if not (math.isfinite(m) and m > 1):
+        if m <= 1:
             raise ScalingLabError(f"overtrain factor: must be greater than 1, got {m!r}")
     k = flops_per_param_token
     opt = law.optimum(compute, k)

@@ -18,7 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from scipy.optimize import brentq
+
+from scalinglab.core.numbers import positive_float
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
+from scalinglab.laws.data_constrained import resolve_data_constrained
+from scalinglab.laws.registry import get_law
 
 
 @dataclass(frozen=True)
@@ -113,12 +119,7 @@ def get_corpus(name: str) -> Corpus:
 
 def check_unique_tokens(unique_tokens: float) -> float:
     """Reject unique-token counts that are not positive or exceed the public stock of text."""
-    try:
-        u = float(unique_tokens)
-    except (TypeError, ValueError) as exc:
-        raise ScalingLabError(f"unique_tokens: expected a number, got {unique_tokens!r}") from exc
-    if not math.isfinite(u) or u <= 0:
-        raise ScalingLabError(f"unique_tokens: must be positive and finite, got {unique_tokens!r}")
+    u = positive_float(unique_tokens, "unique_tokens")
     if u > PUBLIC_TEXT_STOCK_TOKENS:
         lo, hi = VILLALOBOS_STOCK["indexed_web_tokens_ci95"]
         raise ScalingLabError(
@@ -130,8 +131,6 @@ def check_unique_tokens(unique_tokens: float) -> float:
 def _law(law):
     """A preset by name, the project default (:data:`scalinglab.laws.registry.DEFAULT_LAW`) for
     None, or a law object as given."""
-    from scalinglab.laws.registry import get_law
-
     if law is None:
         return get_law()
     return get_law(law) if isinstance(law, str) else law
@@ -142,12 +141,8 @@ def optimal_tokens_for_params(params: float, law=None) -> dict:
 
     Inverts the law's frontier numerically (any law with ``optimum(compute)``, Kaplan's included).
     """
-    from scipy.optimize import brentq
-
     law = _law(law)
-    n = float(params)
-    if not math.isfinite(n) or n <= 0:
-        raise ScalingLabError(f"params: must be positive and finite, got {params!r}")
+    n = positive_float(params, "params")
 
     def gap(log_c):
         return math.log(law.optimum(math.exp(log_c)).params) - math.log(n)
@@ -174,8 +169,7 @@ def tokens_needed(params: float, law=None, overtrain=OVERTRAIN_MULTIPLES,
     rows = [{"regime": f"compute-optimal ({law.name})", "multiple": 1.0, "source": law.source,
              "tokens": opt["tokens"]}]
     for m in overtrain:
-        if not (isinstance(m, (int, float)) and math.isfinite(m) and m > 0):
-            raise ScalingLabError(f"overtrain: multiples must be positive numbers, got {m!r}")
+        m = positive_float(m, "overtrain")
         rows.append({"regime": f"over-trained x{m:g}", "multiple": float(m), "source": law.source,
                      "tokens": m * opt["tokens"]})
     for label, ratio, source in ratios:
@@ -183,7 +177,7 @@ def tokens_needed(params: float, law=None, overtrain=OVERTRAIN_MULTIPLES,
                      "tokens": ratio * n})
     for row in rows:
         row["tokens_per_param"] = row["tokens"] / n
-        row["flops"] = 6.0 * n * row["tokens"]
+        row["flops"] = FLOP_PER_PARAM_TOKEN * n * row["tokens"]
         row["loss"] = float(law.predict(n, row["tokens"]))
     return rows
 
@@ -195,9 +189,7 @@ def repetition(params: float, tokens: float, unique_tokens: float, law=None) -> 
     ``effective_params`` (N', below N when N exceeds the optimum for the unique data), ``loss``
     and ``loss_penalty`` (vs the same run on all-unique data) under Muennighoff et al. 2023.
     """
-    from scalinglab.laws.data_constrained import _resolve
-
-    dc = _resolve(law)
+    dc = resolve_data_constrained(law)
     u = check_unique_tokens(unique_tokens)
     epochs = max(tokens / u, 1.0)
     return {

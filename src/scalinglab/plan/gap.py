@@ -35,8 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scalinglab.core.units import FLOP_PER_PARAM_TOKEN
 from scalinglab.errors import ScalingLabError
 from scalinglab.laws.chinchilla import ParametricLaw
+from scalinglab.laws.inference import resolve_law
 
 #: Pearce & Song's parameter accounting: vocab 32k (Chinchilla's tokenizer), aspect ratio
 #: d_model/n_layer = 39.2, and the fitted ω of N_T = N_\E + ω·N_\E^(1/3) [P, code].
@@ -124,7 +126,7 @@ def exponent_limits(law: ParametricLaw) -> dict:
 def _frontier(law: ParametricLaw, setup: KaplanSetup, counted: np.ndarray, log10_c) -> dict:
     budgets = np.logspace(log10_c[0], log10_c[1], N_BUDGETS)
     # tokens[i, j]: model j trained with budget i, where the budget counts `counted` parameters.
-    tokens = budgets[:, None] / (6.0 * counted[None, :])
+    tokens = budgets[:, None] / (FLOP_PER_PARAM_TOKEN * counted[None, :])
     loss = law.E + law.A / setup.total[None, :] ** law.alpha + law.B / tokens**law.beta
     best = np.argmin(loss, axis=1)
     n_best = counted[best]
@@ -171,8 +173,6 @@ def explain_gap(laws=("hoffmann2022-unrounded", "epoch2024")) -> dict:
 
     The top-level ``non_embedding_exponent`` / ``total_exponent`` are those of the first law.
     """
-    from scalinglab.laws.inference import resolve_law
-
     resolved = [resolve_law(law) for law in laws]
     if not resolved:
         raise ScalingLabError("give at least one law")

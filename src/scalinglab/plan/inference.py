@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from scalinglab.core.architecture import TransformerShape
 from scalinglab.core.hardware import Accelerator, get_accelerator
-from scalinglab.core.units import SECONDS_PER_HOUR
 from scalinglab.core.numbers import parse_number
+from scalinglab.core.units import INFERENCE_FLOP_PER_PARAM_TOKEN, SECONDS_PER_HOUR
 from scalinglab.errors import ScalingLabError
 from scalinglab.plan.memory import element_bytes, kv_cache_bytes
 
@@ -31,14 +31,14 @@ def decode_flops_per_token(shape: TransformerShape, position: int | None = None)
     """Forward FLOPs to generate the token at ``position`` (default ``ctx``) with a KV cache:
     2·N_matmul + 4·n_layer·t·d_attn + 2·d·V."""
     t = shape.ctx if position is None else parse_number(position, name="position")
-    return 2.0 * shape.kaplan_params + 4.0 * shape.n_layer * t * shape.attn_dim + 2.0 * shape.d_model * shape.vocab
+    return INFERENCE_FLOP_PER_PARAM_TOKEN * shape.kaplan_params + 4.0 * shape.n_layer * t * shape.attn_dim + INFERENCE_FLOP_PER_PARAM_TOKEN * shape.d_model * shape.vocab
 
 
 def prefill_flops(shape: TransformerShape, prompt_tokens: int) -> float:
     """Forward FLOPs to prefill ``prompt_tokens`` tokens (causal attention), logits for the last
     one only: 2·N_matmul·P + 2·n_layer·P²·d_attn + 2·d·V."""
     p = parse_number(prompt_tokens, name="prompt_tokens")
-    return 2.0 * shape.kaplan_params * p + 2.0 * shape.n_layer * p**2 * shape.attn_dim + 2.0 * shape.d_model * shape.vocab
+    return INFERENCE_FLOP_PER_PARAM_TOKEN * shape.kaplan_params * p + 2.0 * shape.n_layer * p**2 * shape.attn_dim + INFERENCE_FLOP_PER_PARAM_TOKEN * shape.d_model * shape.vocab
 
 
 def generation_flops(shape: TransformerShape, prompt_tokens: int, new_tokens: int) -> float:
@@ -47,7 +47,7 @@ def generation_flops(shape: TransformerShape, prompt_tokens: int, new_tokens: in
     n = parse_number(new_tokens, name="new_tokens", integer=True)
     # Σ_{t=p+1}^{p+n} of the decode cost; the attention term sums to 4·L·d_attn·(n·p + n(n+1)/2).
     positions = n * p + n * (n + 1) / 2
-    decode = n * (2.0 * shape.kaplan_params + 2.0 * shape.d_model * shape.vocab)
+    decode = n * (INFERENCE_FLOP_PER_PARAM_TOKEN * shape.kaplan_params + INFERENCE_FLOP_PER_PARAM_TOKEN * shape.d_model * shape.vocab)
     decode += 4.0 * shape.n_layer * shape.attn_dim * positions
     return prefill_flops(shape, p) + decode
 
@@ -152,7 +152,7 @@ def decode_plan(
     memory_s = decode_seconds_per_token(weights, accelerator, gpus, kv_bytes=kv, memory_efficiency=memory_efficiency)
     peak = accelerator.peak(_compute_dtype(accelerator, weight_dtype))
     gpus = parse_number(gpus, name="gpus", integer=True)
-    compute_s = 2.0 * params * batch / (gpus * peak * parse_number(mfu, name="mfu"))
+    compute_s = INFERENCE_FLOP_PER_PARAM_TOKEN * params * batch / (gpus * peak * parse_number(mfu, name="mfu"))
     step = max(memory_s, compute_s)
     return DecodePlan(
         params=params,
@@ -161,7 +161,7 @@ def decode_plan(
         seconds_per_token=step,
         tokens_per_s=batch / step,
         compute_seconds_per_step=compute_s,
-        crossover_batch=peak * element_bytes(weight_dtype) / (2.0 * accelerator.bandwidth_bytes_per_s),
+        crossover_batch=peak * element_bytes(weight_dtype) / (INFERENCE_FLOP_PER_PARAM_TOKEN * accelerator.bandwidth_bytes_per_s),
         gpu=accelerator.name,
         gpus=gpus,
         batch=batch,

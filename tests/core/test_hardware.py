@@ -1,11 +1,16 @@
 """The accelerator catalog: dense peaks per dtype, aliases, user catalogs (docs/hardware.md)."""
 
+from importlib import resources
+
 import pytest
+import tomllib
 
 from scalinglab.core.hardware import (
     BUILTIN,
+    CATALOG_FILE,
     DTYPES,
     ENV_VAR,
+    builtin_catalog,
     default_catalog,
     get_accelerator,
     load_catalog,
@@ -30,7 +35,7 @@ def test_required_devices_have_sourced_figures(name):
 @pytest.mark.parametrize(
     ("name", "dtype", "tflops"),
     [
-        # docs/hardware.md: dense peaks, never the 2:4-sparse figures.
+        # Dense peaks, never the 2:4-sparse figures (docs/hardware.md).
         ("H100", "bf16", 989.4), ("H100", "fp8", 1978.9), ("H100", "tf32", 494.7),
         ("H100-PCIe", "bf16", 756), ("H100-PCIe", "fp8", 1513),
         ("A100", "bf16", 312), ("A100", "tf32", 156), ("A100", "fp32", 19.5),
@@ -164,3 +169,27 @@ def test_accelerator_pickles_and_hashes():
     acc = get_accelerator("H100")
     assert pickle.loads(pickle.dumps(acc)) == acc
     assert hash(acc) == hash(pickle.loads(pickle.dumps(acc)))
+
+
+def test_builtin_catalog_file_round_trips():
+    # The built-in devices are the package data file read by the users' TOML reader: every entry
+    # in the file comes back as an accelerator with its sourced figures, in the file's order.
+    text = resources.files("scalinglab.core").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    entries = tomllib.loads(text)["accelerator"]
+    catalog = builtin_catalog()
+    assert builtin_catalog() is catalog is BUILTIN  # read once
+    assert list(catalog) == list(entries) and len(catalog) == 18
+    for name, fields in entries.items():
+        acc = catalog[name]
+        assert set(fields["sources"]) >= {"peak", "memory", "bandwidth"}
+        assert dict(acc.sources) == fields["sources"]  # each figure keeps its own source string
+        assert {k: v / 1e12 for k, v in acc.peak_flops.items()} == pytest.approx(fields["peak_tflops"])
+        assert acc.memory_gb == pytest.approx(fields["memory_gb"])
+        assert acc.bandwidth_gbs == pytest.approx(fields["bandwidth_gbs"])
+        assert acc.aliases == tuple(fields.get("aliases", ()))
+        if "price_per_hour" in fields:
+            assert (acc.price_per_hour, acc.price_source) == (fields["price_per_hour"], fields["price_source"])
+    h100 = catalog["H100-SXM"]
+    assert h100.peak("bf16") == 989.4e12 and h100.peak("fp8") == 1978.9e12
+    assert h100.sources["peak"].endswith("Llama 3 Table 4 implies a 989 TF bf16 peak [P]")
+    assert catalog["TPUv3"].memory_bytes == 32 * 2**30  # 32 GiB, written in GB in the file

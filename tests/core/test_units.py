@@ -3,6 +3,7 @@
 import pytest
 
 from scalinglab.core.hardware import get_accelerator
+from scalinglab.core.numbers import parse_number
 from scalinglab.core.units import (
     PF_DAY_FLOPS,
     flops_to_gpu_hours,
@@ -11,7 +12,6 @@ from scalinglab.core.units import (
     gpu_hours_to_flops,
     pf_days_to_flops,
 )
-from scalinglab.core.numbers import parse_number
 from scalinglab.errors import ScalingLabError
 
 

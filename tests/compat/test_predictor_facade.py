@@ -12,7 +12,7 @@ import pytest
 from scalinglab import ScalingLawPredictor
 from scalinglab.errors import ScalingLabError
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 # Verbatim from the seed's section 1 "# Usage" block, minus nothing: it needs only the class.
 SEED_USAGE = """

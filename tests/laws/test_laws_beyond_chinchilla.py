@@ -78,7 +78,7 @@ def test_muennighoff_readme_losses_L17():
 def test_muennighoff_grid_optimum_L18():
     # L18: README grid search at C = 1e22, U = 25e9: D = 237,336,955,477 tokens (9.4935 epochs),
     # N = 7,022,364,735 (rel 1e-9).
-    opt = data_constrained_optimum(1e22, 25e9)
+    opt = data_constrained_optimum(None, 1e22, 25e9)
     assert opt["tokens"] == pytest.approx(237_336_955_477, rel=1e-9)
     assert opt["params"] == pytest.approx(7_022_364_735, rel=1e-9)
     assert opt["epochs"] == pytest.approx(9.4935, abs=1e-4)
@@ -120,20 +120,20 @@ def test_repetition_penalty_and_epochs():
     with pytest.raises(ScalingLabError):
         m.repeated_data_value(0.5)
     with pytest.raises(ScalingLabError):
-        data_constrained_optimum(-1e22, 25e9)
+        data_constrained_optimum(None, -1e22, 25e9)
     with pytest.raises(ScalingLabError):
-        data_constrained_optimum(1e22, float("nan"))
+        data_constrained_optimum(None, 1e22, float("nan"))
 
 
 def test_data_constrained_optimum_other_law_and_grid_widening():
     # A Chinchilla preset borrows Muennighoff's decay terms; labelled as an extrapolation.
-    opt = data_constrained_optimum(1e22, 25e9, "epoch2024")
+    opt = data_constrained_optimum("epoch2024", 1e22, 25e9)
     assert "extrapolation" in opt["source"]
     assert isinstance(DataConstrainedLaw.from_parametric(ParametricLaw(1.7, 400, 400, 0.3, 0.3)),
                       DataConstrainedLaw)
     # With very little unique data the optimum sits far from the Chinchilla point; the search must
     # not stop at the README grid's edge (i = 3).
-    tight = data_constrained_optimum(1e22, 2e9)
+    tight = data_constrained_optimum(None, 1e22, 2e9)
     n0 = tight["unconstrained"]["params"]
     assert tight["params"] < n0 / 3 or tight["grid_span"] == 3.0
     edge_check = MUENNIGHOFF_2023.predict(tight["params"] * 0.97, tight["tokens"] / 0.97, 2e9)
@@ -473,7 +473,7 @@ def test_kumar_precision_vectors():
 def test_data_constrained_optimum_unconstrained_is_chinchilla():
     # With more unique tokens than the Chinchilla optimum uses, nothing repeats and the answer is
     # the law's own closed-form optimum (Hoffmann Eq. 4 with Muennighoff's constants): one epoch.
-    opt = data_constrained_optimum(1e22, 1e13)
+    opt = data_constrained_optimum(None, 1e22, 1e13)
     assert opt["params"] == opt["unconstrained"]["params"]
     assert opt["tokens"] == opt["unconstrained"]["tokens"]
     assert opt["epochs"] == 1.0

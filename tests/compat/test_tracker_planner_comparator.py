@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 from scalinglab import DataScalingPlanner, EfficiencyComparator, EmergentAbilitiesTracker  # noqa: E402
 from scalinglab.errors import ScalingLabError  # noqa: E402
 
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 USAGE = """
 tracker = EmergentAbilitiesTracker()

@@ -1,7 +1,7 @@
 """The CUDA path of the trainer: bf16 autocast, fused AdamW, the catalog peak, resume.
 
 Skipped where no CUDA GPU is visible (CI has none). A session lent a GPU runs them with
-``PYTHONPATH=src python3 -m pytest -q tests/test_train_cuda.py`` (see benchmarks/results/train.md).
+``PYTHONPATH=src python3 -m pytest -q tests/train/test_cuda.py`` (see benchmarks/results/train.md).
 """
 
 import math

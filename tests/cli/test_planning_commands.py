@@ -10,7 +10,7 @@ import pytest
 from clihelp import run_json
 from scalinglab.cli import main
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def test_plan_llama65b(capsys):

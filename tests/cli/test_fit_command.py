@@ -103,8 +103,8 @@ def test_fit_approach1_from_curves(capsys, tmp_path):
 
 
 def _tiny_sweep_csv(path):
-    """The 20-run CPU sweep of tests/fit/test_small_sweep_diagnostics.py (DEMO20) as a runs CSV."""
-    from test_small_sweep_diagnostics import DEMO20
+    """The 20-run CPU sweep of tests/small_sweeps.py (DEMO20) as a runs CSV."""
+    from small_sweeps import DEMO20
 
     path.write_text("params,tokens,loss\n" + "".join(f"{n},{d},{y!r}\n" for n, d, y in DEMO20))
     return path

@@ -13,7 +13,7 @@ import pytest
 
 from scalinglab.cli import build_app, main
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 PLAN = ["plan", "--params", "7B", "--tokens", "1T", "--gpu", "H100"]
 COUNT = ["count", "--layers", "12", "--d-model", "768"]

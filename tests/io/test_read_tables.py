@@ -76,7 +76,7 @@ def test_jsonl_errors_name_the_line(tmp_path):
     with pytest.raises(ScalingLabError, match=r"line 3: loss = 0 is not positive"):
         read_runs(path)
     path.write_text('{"params": 1e8, "tokens": 2e9, "loss": 3.3}\n{oops\n')
-    with pytest.raises(ScalingLabError, match=r"runs.jsonl:2: not valid JSON"):
+    with pytest.raises(ScalingLabError, match=r"runs.jsonl:2: malformed JSON line"):
         read_runs(path)
 
 

@@ -54,10 +54,8 @@ def read_raw(path: Path):
     raise ScalingLabError(f"{path}: unknown format {path.suffix!r} (use .csv, .tsv, .parquet, .jsonl or .json)")
 
 
-def _read_jsonl(path: Path):
-    import pandas as pd  # see read_raw
-
-    records, lines = [], []
+def json_lines(path: Path):
+    """(line number, object) for every non-blank line of a JSON-lines file, each mistake one line."""
     with open(path, encoding="utf-8") as fh:
         for lineno, text in enumerate(fh, start=1):
             if not text.strip():
@@ -65,11 +63,19 @@ def _read_jsonl(path: Path):
             try:
                 rec = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ScalingLabError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+                raise ScalingLabError(f"{path}:{lineno}: malformed JSON line ({exc.msg})") from None
             if not isinstance(rec, dict):
                 raise ScalingLabError(f"{path}:{lineno}: expected a JSON object per line")
-            records.append(rec)
-            lines.append(lineno)
+            yield lineno, rec
+
+
+def _read_jsonl(path: Path):
+    import pandas as pd  # see read_raw
+
+    records, lines = [], []
+    for lineno, rec in json_lines(path):
+        records.append(rec)
+        lines.append(lineno)
     return pd.DataFrame.from_records(records), np.array(lines, dtype=int)
 
 

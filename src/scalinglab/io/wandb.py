@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scalinglab.errors import ScalingLabError
 from scalinglab.io.runtable import RunTable
+from scalinglab.io.tables import json_lines
 from scalinglab.io.tracked import RawRun, assemble, pick_key, tracker_number
 
 #: Columns of a W&B runs-table export that name the run, in order of preference.
@@ -195,14 +196,8 @@ def _wandb_config(path: Path) -> dict:
 def _wandb_history(path: Path) -> dict:
     series: dict = {}
     count = 0
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ScalingLabError(f"{path}:{number}: malformed JSON line ({exc.msg})") from None
-        if not isinstance(record, dict) or "_step" not in record:
+    for number, record in json_lines(path):
+        if "_step" not in record:
             raise ScalingLabError(f"{path}:{number}: history record without '_step'")
         count += 1
         for key, value in record.items():

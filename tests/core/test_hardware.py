@@ -3,7 +3,11 @@
 from importlib import resources
 
 import pytest
-import tomllib
+
+try:  # the standard library from Python 3.11; the project's tomli dependency before it
+    import tomllib
+except ModuleNotFoundError:
+    import tomli as tomllib
 
 from scalinglab.core.hardware import (
     BUILTIN,

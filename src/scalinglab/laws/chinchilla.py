@@ -67,6 +67,16 @@ def _check_constants(law, names, *, non_negative=(), positive=()) -> None:
             raise ScalingLabError(f"{where}: {key} must be > 0, got {value!r}")
 
 
+def allocation_at_compute(law, compute, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
+    """The allocation that spends ``compute`` FLOPs on ``params`` parameters, D = C / (k·N), with
+    ``law``'s predicted loss: what every law's ``at_compute`` answers."""
+    c = positive(compute, "compute")
+    n = positive(params, "params")
+    d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
+    return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n),
+                      tokens=scalar_or_array(d), loss=law.predict(n, d))
+
+
 @dataclass(frozen=True)
 class ParametricLaw:
     """L(N, D) = E + A / N**alpha + B / D**beta  (Hoffmann et al. 2022, Eq. 2).
@@ -167,10 +177,7 @@ class ParametricLaw:
 
     def at_compute(self, compute, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """The allocation that spends ``compute`` on a model of ``params`` parameters."""
-        c = positive(compute, "compute")
-        n = positive(params, "params")
-        d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
-        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
+        return allocation_at_compute(self, compute, params, flops_per_param_token)
 
     def compute_for_params(self, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN):
         """The training FLOPs at which ``params`` is compute-optimal: C = k·(N/G)**(1/a) (Eq. 4 inverted)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from scalinglab.core.numbers import positive, scalar_or_array
 from scalinglab.core.units import FLOP_PER_PARAM_TOKEN, PF_DAY_FLOPS
-from scalinglab.laws.chinchilla import Allocation, _check_constants
+from scalinglab.laws.chinchilla import Allocation, _check_constants, allocation_at_compute
 from scalinglab.laws.ranges import KAPLAN_RUNS, FittedRange
 
 SOURCE = "Kaplan et al. 2020 (arXiv 2001.08361)"
@@ -269,10 +269,7 @@ class KaplanLaw:
 
     def at_compute(self, compute, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN) -> Allocation:
         """The allocation that spends ``compute`` FLOPs on a model of ``params`` parameters."""
-        c = positive(compute, "compute")
-        n = positive(params, "params")
-        d = c / (positive(flops_per_param_token, "flops_per_param_token") * n)
-        return Allocation(compute=scalar_or_array(c), params=scalar_or_array(n), tokens=scalar_or_array(d), loss=self.predict(n, d))
+        return allocation_at_compute(self, compute, params, flops_per_param_token)
 
     def compute_for_params(self, params, flops_per_param_token: float = FLOP_PER_PARAM_TOKEN):
         """The training FLOPs at which ``params`` is Kaplan-optimal (inverse of :meth:`optimum`).
